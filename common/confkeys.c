@@ -1,0 +1,34 @@
+/*
+ * confkeys.c - the table of dmarcd.conf keys.
+ *
+ * Where OpenDMARC has a key for the same thing, its name is accepted as an
+ * alias so an operator can move with few edits (see dmarcd.conf(5)).
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "confkeys.h"
+
+static const char *const discovery_choices[] = { "treewalk", "psl", NULL };
+static const char *const pct_choices[] = { "sample", "testing", "ignore",
+	NULL };
+static const char *const level_choices[] = { "error", "warning", "notice",
+	"info", "debug", NULL };
+
+const struct conf_key confkeys_dmarcd[] = {
+	{ "PolicyDiscovery", NULL, CONF_ENUM, "treewalk", 0, 0,
+	    discovery_choices,
+	    "treewalk (RFC 9989) or psl (RFC 7489 public suffix list)" },
+	{ "PublicSuffixList", NULL, CONF_PATH, DEFAULT_PSL_FILE,
+	    0, 0, NULL, "path of the public suffix list file" },
+	{ "PctMode", NULL, CONF_ENUM, "sample", 0, 0, pct_choices,
+	    "how pct= is honoured: sample, testing or ignore" },
+	{ "LogLevel", NULL, CONF_ENUM, "info", 0, 0, level_choices,
+	    "error, warning, notice, info or debug" },
+	{ "Syslog", NULL, CONF_BOOL, "yes", 0, 0, NULL,
+	    "log to syslog (yes) or standard error (no)" },
+	{ "SyslogFacility", NULL, CONF_STRING, "mail", 0, 0, NULL,
+	    "syslog facility name, e.g. mail or local0" },
+	{ NULL, NULL, CONF_STRING, NULL, 0, 0, NULL, NULL }
+};

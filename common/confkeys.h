@@ -1,0 +1,25 @@
+/*
+ * confkeys.h - the keys of dmarcd.conf, shared by dmarcd and dmarcctl.
+ *
+ * Both programs read the same file, so there is one table; every key in
+ * it is documented in conf/dmarcd.conf and dmarcd.conf(5).  A key is added
+ * here only together with the code that honours it.
+ */
+#ifndef DM_CONFKEYS_H
+#define DM_CONFKEYS_H
+
+#include "conf.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DMARCD_CONF_DEFAULT	SYSCONFDIR "/dmarcd/dmarcd.conf"
+
+/* Choices of the enum keys, in the order conf_enum() indexes them. */
+enum confkeys_discovery { CONFKEYS_DISCOVERY_TREEWALK, CONFKEYS_DISCOVERY_PSL };
+enum confkeys_pct { CONFKEYS_PCT_SAMPLE, CONFKEYS_PCT_TESTING,
+	CONFKEYS_PCT_IGNORE };
+
+extern const struct conf_key confkeys_dmarcd[];
+
+#endif
