@@ -95,6 +95,13 @@ struct dmarc_record {
 	struct record_issue *issues;
 	size_t	 nissues;
 	size_t	 issues_dropped;	/* beyond RECORD_MAX_ISSUES */
+
+	/* Added by record.c; the fields above keep their meaning. */
+	size_t	 raw_len;		/* bytes in raw (raw may hold NULs) */
+	unsigned tags_valid;		/* 1u << tag: present, value valid */
+	struct record_span {
+		size_t	 pos, len;	/* first value of the tag, in raw */
+	} value_span[RECORD_TAG_COUNT];
 };
 
 enum record_status {
@@ -109,16 +116,63 @@ enum record_status {
  * Parse txt (len bytes, not necessarily NUL-terminated).  On every status
  * except RECORD_ERR_NOMEM, *out is set to a new record the caller frees
  * with record_free(), so the issues can be shown even for a broken record.
+ * Issues are sorted by position.  With RECORD_ERR_NOT_DMARC the other
+ * tags are still parsed, for diagnostics only: never apply such a record.
+ * Tag names and keyword values match in any case (RFC 5234 section 2.3:
+ * "P=Reject" is valid); only the v value is case-sensitive (RFC 7405).
  */
 enum record_status record_parse(const char *txt, size_t len,
     struct dmarc_record **out);
 void	 record_free(struct dmarc_record *);
 const char *record_strerror(enum record_status);
 
-/* True if txt starts with "v=DMARC1" followed by ';', space or end. */
+/*
+ * True if txt starts with "v=DMARC1" followed by ';', space or end.
+ * Precisely (RFC 9989 section 4.8): optional leading spaces, the tag name
+ * v in either case, optional spaces, '=', optional spaces, DMARC1 (case
+ * sensitive), then optional spaces and ';' or the end.  So "v=DMARC1
+ * p=reject" (no ';') is not DMARC.  For every len <= RECORD_MAX_LEN,
+ * record_is_dmarc() is true exactly when record_parse() does not return
+ * RECORD_ERR_NOT_DMARC.
+ */
 bool	 record_is_dmarc(const char *txt, size_t len);
 
 const char *dmarc_policy_name(enum dmarc_policy);	/* "" for UNSPEC */
 const char *record_severity_name(enum record_severity);
+
+/* The tag's name as written in records ("p", "rua"), "" if out of range. */
+const char *record_tag_name(enum record_tag);
+
+/*
+ * The policies a receiver applies, from a record record_parse() returned
+ * RECORD_OK for (never DMARC_POLICY_UNSPEC):
+ * record_policy: p; none if p is absent (RFC 9989 section 4.7) or the
+ *   record is treated_as_none (section 4.10.1).
+ * record_subdomain_policy: sp if present, else record_policy().
+ * record_nxdomain_policy: np if present, else record_subdomain_policy().
+ */
+enum dmarc_policy record_policy(const struct dmarc_record *);
+enum dmarc_policy record_subdomain_policy(const struct dmarc_record *);
+enum dmarc_policy record_nxdomain_policy(const struct dmarc_record *);
+
+/* True if rua holds at least one syntactically valid URI. */
+bool	 record_has_valid_rua(const struct dmarc_record *);
+
+/*
+ * The host of a reporting URI: the domain after the last '@' of a mailto:
+ * address (RFC 6068), or the authority's host of a hierarchical URI
+ * (RFC 3986 section 3.2.2).  Points into uri; false if there is none.
+ */
+bool	 record_uri_host(const char *uri, const char **host, size_t *hostlen);
+
+/* The first issue with this code, or NULL. */
+const struct record_issue *record_find_issue(const struct dmarc_record *,
+    const char *code);
+
+/*
+ * Every issue code record_parse() can produce, NULL-terminated, so that
+ * the checker and the documentation can map each one.
+ */
+extern const char *const record_issue_codes[];
 
 #endif
