@@ -1,0 +1,628 @@
+/*
+ * verify.c - the message pipeline: SPF, DKIM, From, policy discovery,
+ * alignment and the verdict, plus the Authentication-Results value.
+ *
+ * RFC 9989 section 5.3 (receiver actions) in order: authenticate with SPF
+ * (RFC 7208) and DKIM (RFC 6376), extract the Author Domain(s) from From
+ * (section 5.3.1), discover the policy (4.10.1), check alignment and
+ * apply the policy.  The Authentication-Results field follows RFC 8601,
+ * and fields claiming our authserv-id are marked for removal (section 5).
+ *
+ * Deliberately left out here: what to do with the verdict (reject, hold,
+ * add the header) is the milter's job; logging is the caller's.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "auth/authres.h"
+#include "auth/verify.h"
+#include "common/mem.h"
+#include "dns/lookup_adapter.h"
+
+#define VERIFY_DEFAULT_DEADLINE_MS	10000
+
+struct verify_engine {
+	struct verify_config cfg;
+	char	*authserv_id;
+	struct dns_resolver *res;
+	struct dkimv_lib *dkim;
+	struct spf_engine *spf;
+};
+
+enum verify_state { ST_HEADERS, ST_BODY, ST_DONE };
+
+struct verify {
+	struct verify_engine *eng;
+	struct verify_facts facts;	/* strings below are our copies */
+	char	*queue_id, *helo, *mail_from;
+	enum verify_state state;
+	struct from_list *from;
+	struct dkimv *dkim;
+	struct dns_deadline deadline;
+	struct dns_lookup_ctx lctx;
+	unsigned ar_seen;		/* A-R fields so far */
+	struct verdict v;
+	struct strbuf ar;
+};
+
+void
+verify_config_init(struct verify_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->authserv_id = "localhost";
+	c->method = ORGDOMAIN_TREEWALK;
+	c->pct_mode = EVAL_PCT_SAMPLE;
+	c->badfrom = VERIFY_BADFROM_REJECT;
+	c->deadline_ms = VERIFY_DEFAULT_DEADLINE_MS;
+	dkimv_config_init(&c->dkim);
+	spf_config_init(&c->spf);
+}
+
+struct verify_engine *
+verify_engine_new(struct dns_resolver *res, const struct verify_config *cfg,
+    enum verify_status *why)
+{
+	struct verify_engine *e;
+
+	*why = VERIFY_ERR_NOMEM;
+	if (cfg->authserv_id == NULL || *cfg->authserv_id == '\0' ||
+	    (cfg->method == ORGDOMAIN_PSL && cfg->psl == NULL)) {
+		*why = VERIFY_ERR_CONFIG;
+		return NULL;
+	}
+	if ((e = mem_calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->cfg = *cfg;
+	e->res = res;
+	if ((e->authserv_id = mem_strdup(cfg->authserv_id)) == NULL)
+		goto fail;
+	e->cfg.authserv_id = e->authserv_id;
+	if (dkimv_lib_new(&cfg->dkim, &e->dkim) != DKIMV_OK) {
+		*why = VERIFY_ERR_CONFIG;
+		goto fail;
+	}
+	if ((e->spf = spf_engine_new(res, &cfg->spf)) == NULL)
+		goto fail;
+	*why = VERIFY_OK;
+	return e;
+fail:
+	verify_engine_free(e);
+	return NULL;
+}
+
+void
+verify_engine_free(struct verify_engine *e)
+{
+	if (e == NULL)
+		return;
+	spf_engine_free(e->spf);
+	dkimv_lib_free(e->dkim);
+	mem_free(e->authserv_id);
+	mem_free(e);
+}
+
+static bool
+dup_opt(const char *s, char **out)
+{
+	*out = NULL;
+	return s == NULL || (*out = mem_strdup(s)) != NULL;
+}
+
+struct verify *
+verify_new(struct verify_engine *e, const struct verify_facts *facts)
+{
+	struct verify *v;
+
+	if ((v = mem_calloc(1, sizeof(*v))) == NULL)
+		return NULL;
+	v->eng = e;
+	v->facts = *facts;
+	strbuf_init(&v->ar);
+	spf_outcome_init(&v->v.spf_mfrom);
+	spf_outcome_init(&v->v.spf_helo);
+	if (!dup_opt(facts->queue_id, &v->queue_id) ||
+	    !dup_opt(facts->helo, &v->helo) ||
+	    !dup_opt(facts->mail_from, &v->mail_from))
+		goto fail;
+	v->facts.queue_id = v->queue_id;
+	v->facts.helo = v->helo;
+	v->facts.mail_from = v->mail_from;
+	dns_deadline_none(&v->deadline);
+	dns_lookup_ctx_init(&v->lctx, e->res, &v->deadline);
+	if ((v->from = from_list_new()) == NULL)
+		goto fail;
+	/* The key lookups happen in verify_eom(), under the deadline. */
+	if (dkimv_new(e->dkim, v->queue_id != NULL ? v->queue_id : "-",
+	    dns_lookup, &v->lctx, &v->dkim) != DKIMV_OK)
+		goto fail;
+	return v;
+fail:
+	verify_free(v);
+	return NULL;
+}
+
+void
+verify_free(struct verify *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->v.nauthors; i++) {
+		evaluate_result_free(v->v.authors[i].eval);
+		discover_result_free(v->v.authors[i].discovery);
+	}
+	spf_outcome_clear(&v->v.spf_mfrom);
+	spf_outcome_clear(&v->v.spf_helo);
+	dkimv_free(v->dkim);
+	from_list_free(v->from);
+	strbuf_release(&v->ar);
+	mem_free(v->queue_id);
+	mem_free(v->helo);
+	mem_free(v->mail_from);
+	mem_free(v);
+}
+
+enum verify_status
+verify_header(struct verify *v, const char *name, const char *value,
+    size_t len)
+{
+	if (v->state != ST_HEADERS)
+		return VERIFY_ERR_STATE;
+	/* A bound crossed here is sticky in the verifier and reported as
+	 * permerror for every signature at the end. */
+	(void)dkimv_header(v->dkim, name, value, len);
+	if (strcasecmp(name, "From") == 0) {
+		if (from_list_add_field(v->from, value, len) == FROM_ERR_NOMEM)
+			return VERIFY_ERR_NOMEM;
+	} else if (strcasecmp(name, "Authentication-Results") == 0) {
+		v->ar_seen++;
+		if (authres_is_from(value, len, v->eng->authserv_id) &&
+		    v->v.nforged < VERIFY_MAX_FORGED)
+			v->v.forged[v->v.nforged++] = v->ar_seen;
+	}
+	return VERIFY_OK;
+}
+
+enum verify_status
+verify_eoh(struct verify *v)
+{
+	if (v->state != ST_HEADERS)
+		return VERIFY_ERR_STATE;
+	v->state = ST_BODY;
+	(void)dkimv_eoh(v->dkim);
+	return VERIFY_OK;
+}
+
+enum verify_status
+verify_body(struct verify *v, const unsigned char *p, size_t len)
+{
+	if (v->state != ST_BODY)
+		return VERIFY_ERR_STATE;
+	(void)dkimv_body(v->dkim, p, len);
+	return VERIFY_OK;
+}
+
+enum eval_auth_result
+verify_dkim_result(enum dkimv_result r)
+{
+	switch (r) {
+	case DKIMV_NONE:
+		return EVAL_AUTH_NONE;
+	case DKIMV_PASS:
+		return EVAL_AUTH_PASS;
+	case DKIMV_FAIL:
+		return EVAL_AUTH_FAIL;
+	case DKIMV_NEUTRAL:
+		return EVAL_AUTH_NEUTRAL;
+	case DKIMV_POLICY:
+		return EVAL_AUTH_POLICY;
+	case DKIMV_TEMPERROR:
+		return EVAL_AUTH_TEMPERROR;
+	case DKIMV_PERMERROR:
+		return EVAL_AUTH_PERMERROR;
+	}
+	return EVAL_AUTH_PERMERROR;
+}
+
+enum eval_auth_result
+verify_spf_result(enum spf_result r)
+{
+	switch (r) {
+	case SPF_NONE:
+		return EVAL_AUTH_NONE;
+	case SPF_NEUTRAL:
+		return EVAL_AUTH_NEUTRAL;
+	case SPF_PASS:
+		return EVAL_AUTH_PASS;
+	case SPF_FAIL:
+		return EVAL_AUTH_FAIL;
+	case SPF_SOFTFAIL:
+		return EVAL_AUTH_SOFTFAIL;
+	case SPF_TEMPERROR:
+		return EVAL_AUTH_TEMPERROR;
+	case SPF_PERMERROR:
+		return EVAL_AUTH_PERMERROR;
+	}
+	return EVAL_AUTH_PERMERROR;
+}
+
+/* SPF for the MAIL FROM identity and for HELO (RFC 7208 2.3, 2.4). */
+static void
+verify_spf(struct verify *v)
+{
+	struct verify_engine *e = v->eng;
+
+	if (!v->facts.have_ip)
+		return;
+	spf_check_mailfrom(e->spf, &v->facts.client_ip, v->facts.helo,
+	    v->facts.mail_from, &v->deadline, &v->v.spf_mfrom);
+	if (v->facts.helo != NULL && *v->facts.helo != '\0')
+		spf_check_helo(e->spf, &v->facts.client_ip, v->facts.helo,
+		    &v->deadline, &v->v.spf_helo);
+	v->v.spf_done = true;
+}
+
+/* Evaluate one author domain; -1 on no memory. */
+static int
+verify_author(struct verify *v, const char *domain,
+    const struct evaluate_dkim_input *dk, size_t ndk)
+{
+	struct verify_engine *e = v->eng;
+	struct verify_author *a = &v->v.authors[v->v.nauthors];
+	struct evaluate_options eo;
+	struct evaluate_input in;
+	enum discover_status ds;
+
+	memset(&eo, 0, sizeof(eo));
+	eo.org.method = e->cfg.method;
+	eo.org.psl = e->cfg.psl;
+	eo.org.lookup = dns_lookup;
+	eo.org.lookup_ctx = &v->lctx;
+	eo.pct_mode = e->cfg.pct_mode;
+	eo.random = e->cfg.random;
+	eo.random_ctx = e->cfg.random_ctx;
+
+	ds = discover_policy(&eo.org, domain, &a->discovery);
+	if (ds == DISCOVER_ERR_NOMEM)
+		return -1;
+	if (a->discovery == NULL)	/* not a domain or misconfigured */
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.author = domain;
+	in.discovery = a->discovery;
+	if (v->v.spf_done) {
+		in.spf_present = true;
+		in.spf_result = verify_spf_result(v->v.spf_mfrom.result);
+		in.spf_domain = v->v.spf_mfrom.domain;
+		in.spf_scope = EVAL_SPF_MFROM;
+	}
+	in.dkim = dk;
+	in.ndkim = ndk;
+	if (evaluate_message(&eo, &in, &a->eval) == EVALUATE_ERR_NOMEM) {
+		discover_result_free(a->discovery);
+		a->discovery = NULL;
+		return -1;
+	}
+	v->v.nauthors++;
+	return 0;
+}
+
+static enum eval_disposition
+badfrom_disposition(enum verify_badfrom b)
+{
+	switch (b) {
+	case VERIFY_BADFROM_REJECT:
+		return EVAL_DISP_REJECT;
+	case VERIFY_BADFROM_QUARANTINE:
+		return EVAL_DISP_QUARANTINE;
+	case VERIFY_BADFROM_NONE:
+		break;
+	}
+	return EVAL_DISP_NONE;
+}
+
+static const char *
+disposition_word(enum eval_disposition d)
+{
+	/* The "dis=" of Authentication-Results: what we did to it. */
+	return d == EVAL_DISP_PASS ? "none" : eval_disposition_name(d);
+}
+
+/* Authentication-Results (RFC 8601) for the verdict. */
+static void
+verify_build_authres(struct verify *v)
+{
+	struct verdict *vd = &v->v;
+	struct authres_writer w;
+	struct strbuf c = STRBUF_INIT;
+	size_t i;
+
+	authres_begin(&w, &v->ar, v->eng->authserv_id, true);
+	if (vd->spf_done) {
+		authres_add_result(&w, "spf",
+		    spf_result_name(vd->spf_mfrom.result), NULL);
+		if (v->facts.mail_from != NULL && *v->facts.mail_from != '\0')
+			authres_add_prop(&w, "smtp", "mailfrom",
+			    v->facts.mail_from);
+		else if (v->facts.helo != NULL)
+			authres_add_prop(&w, "smtp", "helo", v->facts.helo);
+		if (v->facts.helo != NULL && *v->facts.helo != '\0' &&
+		    v->facts.mail_from != NULL && *v->facts.mail_from != '\0') {
+			authres_add_result(&w, "spf",
+			    spf_result_name(vd->spf_helo.result), NULL);
+			authres_add_prop(&w, "smtp", "helo", v->facts.helo);
+		}
+	}
+	if (vd->nsigs == 0)
+		authres_add_result(&w, "dkim", "none", NULL);
+	for (i = 0; i < vd->nsigs; i++) {
+		const struct dkimv_sig *s = &vd->sigs[i];
+
+		authres_add_result(&w, "dkim", dkimv_result_name(s->result),
+		    s->result == DKIMV_PASS ? NULL : s->reason);
+		if (s->domain != NULL)
+			authres_add_prop(&w, "header", "d", s->domain);
+		if (s->selector != NULL)
+			authres_add_prop(&w, "header", "s", s->selector);
+		if (s->b_prefix != NULL)
+			authres_add_prop(&w, "header", "b", s->b_prefix);
+	}
+	if (vd->nauthors == 0)
+		authres_add_result(&w, "dmarc", dmarc_result_name(vd->result),
+		    vd->reason);
+	for (i = 0; i < vd->nauthors; i++) {
+		const struct evaluate_result *r = vd->authors[i].eval;
+
+		strbuf_reset(&c);
+		if (r->have_policy)
+			strbuf_appendf(&c, "p=%s dis=%s",
+			    dmarc_policy_name(r->p),
+			    disposition_word(i == vd->decisive ?
+			    vd->disposition : r->disposition));
+		authres_add_result(&w, "dmarc", dmarc_result_name(r->result),
+		    r->have_policy ? strbuf_cstr(&c) : NULL);
+		authres_add_prop(&w, "header", "from", r->header_from);
+	}
+	authres_finish(&w);
+	strbuf_release(&c);
+}
+
+enum verify_status
+verify_eom(struct verify *v, const struct verdict **out)
+{
+	struct evaluate_dkim_input dk[EVALUATE_MAX_DKIM];
+	const struct evaluate_result *evals[VERIFY_MAX_AUTHORS];
+	struct evaluate_verdict cv;
+	struct verdict *vd = &v->v;
+	size_t i, ndk = 0, n;
+
+	*out = vd;
+	if (v->state == ST_DONE)
+		return VERIFY_OK;
+	if (v->state == ST_HEADERS)
+		(void)verify_eoh(v);
+	v->state = ST_DONE;
+	vd->result = DMARC_RESULT_NONE;
+	vd->disposition = EVAL_DISP_NONE;
+	if (v->facts.trusted || v->facts.authenticated) {
+		vd->skipped = true;
+		vd->skip_reason = v->facts.trusted ? "trusted network" :
+		    "authenticated client";
+		return VERIFY_OK;
+	}
+	if (v->eng->cfg.deadline_ms > 0)
+		dns_deadline_in(&v->deadline, v->eng->cfg.deadline_ms);
+
+	verify_spf(v);
+	vd->dkim_status = dkimv_finish(v->dkim, &vd->sigs, &vd->nsigs);
+	for (i = 0; i < vd->nsigs && ndk < sizeof(dk) / sizeof(dk[0]); i++) {
+		if (vd->sigs[i].domain == NULL)
+			continue;
+		dk[ndk].domain = vd->sigs[i].domain;
+		dk[ndk].selector = vd->sigs[i].selector;
+		dk[ndk].result = verify_dkim_result(vd->sigs[i].result);
+		ndk++;
+	}
+
+	vd->from_status = from_list_status(v->from);
+	if (vd->from_status == FROM_ERR_NOMEM)
+		return VERIFY_ERR_NOMEM;
+	if (vd->from_status != FROM_OK) {
+		/* RFC 9989 section 5.3.1: no usable Author Domain.  Never a
+		 * silent pass: the configured outcome applies. */
+		vd->result = DMARC_RESULT_PERMERROR;
+		vd->disposition = badfrom_disposition(v->eng->cfg.badfrom);
+		vd->reason = from_strerror(vd->from_status);
+		goto finish;
+	}
+
+	n = from_list_ndomains(v->from);
+	if (n > VERIFY_MAX_AUTHORS) {
+		vd->authors_dropped = n - VERIFY_MAX_AUTHORS;
+		n = VERIFY_MAX_AUTHORS;
+	}
+	for (i = 0; i < n; i++)
+		if (verify_author(v, from_list_domain(v->from, i), dk, ndk)
+		    != 0)
+			return VERIFY_ERR_NOMEM;
+	if (vd->nauthors == 0) {
+		vd->result = DMARC_RESULT_PERMERROR;
+		vd->disposition = badfrom_disposition(v->eng->cfg.badfrom);
+		vd->reason = "no author domain could be evaluated";
+	} else {
+		for (i = 0; i < vd->nauthors; i++)
+			evals[i] = vd->authors[i].eval;
+		evaluate_combine(evals, vd->nauthors, &cv);
+		vd->result = cv.result;
+		vd->disposition = cv.disposition;
+		vd->decisive = cv.decisive;
+		vd->policy = evals[cv.decisive]->policy;
+		if (vd->authors_dropped > 0) {
+			/* Domains we did not evaluate could have failed. */
+			vd->reason = "too many author domains";
+			if (vd->disposition < badfrom_disposition(
+			    v->eng->cfg.badfrom))
+				vd->disposition = badfrom_disposition(
+				    v->eng->cfg.badfrom);
+		}
+	}
+	vd->dns_temporary = vd->result == DMARC_RESULT_TEMPERROR;
+finish:
+	verify_build_authres(v);
+	vd->authres = strbuf_failed(&v->ar) ? NULL : (char *)strbuf_cstr(&v->ar);
+	return vd->authres == NULL ? VERIFY_ERR_NOMEM : VERIFY_OK;
+}
+
+static void
+write_spf_json(struct json *j, const char *key, const struct spf_outcome *o)
+{
+	json_key(j, key);
+	json_object_begin(j);
+	json_kv_string(j, "result", spf_result_name(o->result));
+	json_kv_string(j, "scope", spf_scope_name(o->scope));
+	json_kv_string(j, "domain", o->domain);
+	json_kv_string(j, "sender", o->sender);
+	json_kv_string(j, "reason", o->reason);
+	json_object_end(j);
+}
+
+void
+verify_write_json(const struct verdict *vd, struct json *j)
+{
+	size_t i;
+
+	json_object_begin(j);
+	json_kv_bool(j, "skipped", vd->skipped);
+	if (vd->skipped)
+		json_kv_string(j, "skip_reason", vd->skip_reason);
+	json_kv_string(j, "dmarc", dmarc_result_name(vd->result));
+	json_kv_string(j, "disposition", eval_disposition_name(
+	    vd->disposition));
+	json_kv_string(j, "reason", vd->reason);
+	json_kv_bool(j, "dns_temporary", vd->dns_temporary);
+	json_kv_string(j, "from_status", from_strerror(vd->from_status));
+	if (vd->spf_done) {
+		write_spf_json(j, "spf", &vd->spf_mfrom);
+		if (vd->spf_helo.reason != NULL)
+			write_spf_json(j, "spf_helo", &vd->spf_helo);
+	}
+	json_key(j, "dkim");
+	json_array_begin(j);
+	for (i = 0; i < vd->nsigs; i++) {
+		const struct dkimv_sig *s = &vd->sigs[i];
+
+		json_object_begin(j);
+		json_kv_string(j, "domain", s->domain);
+		json_kv_string(j, "selector", s->selector);
+		json_kv_string(j, "algorithm", s->algorithm);
+		json_kv_int(j, "key_bits", s->keybits);
+		json_kv_string(j, "result", dkimv_result_name(s->result));
+		json_kv_string(j, "reason", s->reason);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "authors");
+	json_array_begin(j);
+	for (i = 0; i < vd->nauthors; i++) {
+		json_object_begin(j);
+		json_key(j, "discovery");
+		discover_write_json(vd->authors[i].discovery, j);
+		json_key(j, "evaluation");
+		evaluate_write_json(vd->authors[i].eval, j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "forged_authentication_results");
+	json_array_begin(j);
+	for (i = 0; i < vd->nforged; i++)
+		json_int(j, vd->forged[i]);
+	json_array_end(j);
+	json_kv_string(j, "authentication_results", vd->authres);
+	json_object_end(j);
+}
+
+void
+verify_write_text(const struct verdict *vd, struct strbuf *out)
+{
+	size_t i;
+
+	if (vd->skipped) {
+		strbuf_appendf(out, "skipped: %s\n", vd->skip_reason);
+		return;
+	}
+	strbuf_appendf(out, "dmarc           %s\n",
+	    dmarc_result_name(vd->result));
+	strbuf_appendf(out, "disposition     %s\n",
+	    eval_disposition_name(vd->disposition));
+	if (vd->reason != NULL)
+		strbuf_appendf(out, "reason          %s\n", vd->reason);
+	if (vd->spf_done)
+		strbuf_appendf(out, "spf             %s (%s %s) %s\n",
+		    spf_result_name(vd->spf_mfrom.result),
+		    spf_scope_name(vd->spf_mfrom.scope),
+		    vd->spf_mfrom.domain ? vd->spf_mfrom.domain : "-",
+		    vd->spf_mfrom.reason ? vd->spf_mfrom.reason : "");
+	for (i = 0; i < vd->nsigs; i++)
+		strbuf_appendf(out, "dkim            %s (d=%s s=%s a=%s "
+		    "bits=%u) %s\n", dkimv_result_name(vd->sigs[i].result),
+		    vd->sigs[i].domain ? vd->sigs[i].domain : "-",
+		    vd->sigs[i].selector ? vd->sigs[i].selector : "-",
+		    vd->sigs[i].algorithm ? vd->sigs[i].algorithm : "-",
+		    vd->sigs[i].keybits,
+		    vd->sigs[i].reason ? vd->sigs[i].reason : "");
+	for (i = 0; i < vd->nauthors; i++) {
+		strbuf_appendf(out, "\n-- author domain %zu\n", i + 1);
+		evaluate_write_text(vd->authors[i].eval, out);
+		if (strbuf_len(out) > 0 &&
+		    strbuf_cstr(out)[strbuf_len(out) - 1] != '\n')
+			strbuf_appendc(out, '\n');
+	}
+	for (i = 0; i < vd->nforged; i++)
+		strbuf_appendf(out, "forged A-R      Authentication-Results #%u "
+		    "carries our authserv-id: removed\n", vd->forged[i]);
+	if (vd->authres != NULL)
+		strbuf_appendf(out, "\nAuthentication-Results: %s\n",
+		    vd->authres);
+}
+
+const char *
+verify_strerror(enum verify_status st)
+{
+	switch (st) {
+	case VERIFY_OK:
+		return "ok";
+	case VERIFY_ERR_NOMEM:
+		return "out of memory";
+	case VERIFY_ERR_CONFIG:
+		return "invalid verification configuration";
+	case VERIFY_ERR_STATE:
+		return "message data out of order";
+	case VERIFY_ERR_INTERNAL:
+		return "internal error in an authentication library";
+	}
+	return "unknown verification error";
+}
+
+static const char *const badfrom_names[] = { "reject", "quarantine", "none" };
+
+const char *
+verify_badfrom_name(enum verify_badfrom b)
+{
+	return (size_t)b < 3 ? badfrom_names[b] : "unknown";
+}
+
+int
+verify_badfrom_parse(const char *s, enum verify_badfrom *out)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (strcasecmp(s, badfrom_names[i]) == 0) {
+			*out = (enum verify_badfrom)i;
+			return 0;
+		}
+	return -1;
+}
