@@ -1,0 +1,238 @@
+/*
+ * cmd_check.c - dmarcctl check: grade a DMARC record.
+ *
+ *   dmarcctl check --record 'v=DMARC1; ...' [--domain D] [--json]
+ *   dmarcctl check --list-codes [--json]
+ *
+ * Offline grading of a record string, with the score rubric of the
+ * checker (policy/grade.c).  Without --domain the suggested records are
+ * written for example.com.  Exit status: 0 when no issue is worse than
+ * info, 1 when the worst are warnings (medium, low), 2 when there are
+ * errors (critical, high); see dmarcctl(8).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common/json.h"
+#include "policy/grade.h"
+
+static const char cmd[] = "check";
+
+/* Exit codes of check (also used by the online checker later). */
+#define CHECK_EXIT_WARNINGS	1
+#define CHECK_EXIT_ERRORS	2
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: dmarcctl check --record TEXT [--domain DOMAIN]"
+	    " [--json]\n       dmarcctl check --list-codes [--json]\n");
+}
+
+bool
+cli_stdout_is_tty(void)
+{
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+static int
+check_exit_code(const struct grade_result *g)
+{
+	int rc = EX_OK;
+	size_t i;
+
+	for (i = 0; i < g->nissues; i++) {
+		switch (g->issues[i].severity) {
+		case GRADE_SEV_CRITICAL:
+		case GRADE_SEV_HIGH:
+			return CHECK_EXIT_ERRORS;
+		case GRADE_SEV_MEDIUM:
+		case GRADE_SEV_LOW:
+			rc = CHECK_EXIT_WARNINGS;
+			break;
+		case GRADE_SEV_INFO:
+			break;
+		}
+	}
+	return rc;
+}
+
+/* ANSI colour for a severity, or "" when stdout is not a terminal. */
+static const char *
+sev_colour(enum grade_severity s, bool tty)
+{
+	if (!tty)
+		return "";
+	switch (s) {
+	case GRADE_SEV_CRITICAL:
+	case GRADE_SEV_HIGH:
+		return "\033[1;31m";
+	case GRADE_SEV_MEDIUM:
+	case GRADE_SEV_LOW:
+		return "\033[33m";
+	case GRADE_SEV_INFO:
+		break;
+	}
+	return "\033[36m";
+}
+
+static const char *
+policy_text(enum dmarc_policy p)
+{
+	return p == DMARC_POLICY_UNSPEC ? "-" : dmarc_policy_name(p);
+}
+
+static void
+print_text(const struct grade_result *g)
+{
+	bool tty = cli_stdout_is_tty();
+	const char *off = tty ? "\033[0m" : "";
+	size_t i;
+
+	printf("%s: ", g->domain);
+	if (!g->present)
+		printf("no DMARC record\n");
+	else
+		printf("%s DMARC record \"%s\"\n", g->valid ? "valid" :
+		    "invalid", g->record != NULL ? g->record : "");
+	if (g->valid) {
+		printf("  policy %s, subdomains %s, non-existent subdomains "
+		    "%s, pct %d, aggregate reports ", policy_text(g->policy),
+		    policy_text(g->subdomain_policy),
+		    policy_text(g->nxdomain_policy), g->percentage);
+		if (g->naggregate_reports == 0)
+			printf("none");
+		for (i = 0; i < g->naggregate_reports; i++)
+			printf("%s%s", i ? ", " : "",
+			    g->aggregate_reports[i].uri);
+		printf("\n");
+	}
+	printf("  score %d/100\n", g->score);
+	for (i = 0; i < g->nissues; i++) {
+		const struct grade_issue *is = &g->issues[i];
+
+		printf("  %s[%s]%s %s: %s\n", sev_colour(is->severity, tty),
+		    grade_severity_name(is->severity), off, is->code,
+		    is->message);
+		if (is->remediation != NULL)
+			printf("      fix: %s\n", is->remediation);
+		if (is->snippet.name != NULL)
+			printf("      publish: %s. IN TXT \"%s\"\n",
+			    is->snippet.name, is->snippet.value);
+	}
+	if (g->issues_dropped > 0)
+		printf("  (%zu more issues not shown)\n", g->issues_dropped);
+}
+
+static int
+list_codes(bool json)
+{
+	const struct grade_code_info *t;
+	struct strbuf out = STRBUF_INIT;
+	struct json j;
+	size_t i, n;
+
+	t = grade_code_table(&n);
+	json_init(&j, &out, true);
+	if (json)
+		json_array_begin(&j);
+	for (i = 0; i < n; i++) {
+		if (!json) {
+			printf("%-36s %-8s %3d  %s\n", t[i].code,
+			    grade_severity_name(t[i].severity), t[i].weight,
+			    t[i].source);
+			continue;
+		}
+		json_object_begin(&j);
+		json_kv_string(&j, "code", t[i].code);
+		json_kv_string(&j, "severity",
+		    grade_severity_name(t[i].severity));
+		json_kv_int(&j, "weight", t[i].weight);
+		json_kv_string(&j, "source", t[i].source);
+		json_object_end(&j);
+	}
+	if (json) {
+		json_array_end(&j);
+		printf("%s\n", strbuf_cstr(&out));
+	}
+	strbuf_release(&out);
+	return EX_OK;
+}
+
+int
+cmd_check(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "record", required_argument, NULL, 'r' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "list-codes", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct grade_input in;
+	struct grade_result *g = NULL;
+	enum grade_status st;
+	const char *record = NULL, *domain = "example.com";
+	bool json = false, codes = false;
+	struct strbuf out = STRBUF_INIT;
+	struct json j;
+	int ch, rc;
+
+	(void)ctx;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			record = optarg;
+			break;
+		case 'd':
+			domain = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'l':
+			codes = true;
+			break;
+		case 'h':
+			usage();
+			return EX_OK;
+		default:
+			usage();
+			return EX_USAGE;
+		}
+	}
+	if (codes)
+		return list_codes(json);
+	if (record == NULL || optind != argc) {
+		if (optind < argc)
+			cli_error(cmd, "looking up a domain in DNS is not "
+			    "supported yet; give the record with --record");
+		usage();
+		return EX_USAGE;
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.domain = domain;
+	in.txts = &record;
+	in.ntxt = 1;
+	if ((st = grade_check(&in, &g)) != GRADE_OK) {
+		cli_error(cmd, "--domain %s: %s", domain, grade_strerror(st));
+		return st == GRADE_ERR_NOMEM ? EX_OSERR : EX_DATAERR;
+	}
+	if (json) {
+		json_init(&j, &out, true);
+		grade_write_json(g, &j);
+		printf("%s\n", strbuf_cstr(&out));
+		strbuf_release(&out);
+	} else
+		print_text(g);
+	rc = check_exit_code(g);
+	grade_result_free(g);
+	return rc;
+}

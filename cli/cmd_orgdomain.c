@@ -1,0 +1,148 @@
+/*
+ * cmd_orgdomain.c - dmarcctl orgdomain: the organizational domain of
+ * each NAME, by the public suffix list (offline) or the RFC 9989 tree
+ * walk (DNS).
+ *
+ *   dmarcctl orgdomain [--method treewalk|psl] [--psl-file FILE]
+ *       [--nameserver IP[:PORT]] [--json] NAME...
+ *
+ * Text output is one line per NAME: its organizational domain, or "-"
+ * when it has none (a public suffix) or could not be determined, with the
+ * reason on stderr.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common/confkeys.h"
+#include "common/json.h"
+#include "common/mem.h"
+#include "dns/lookup_adapter.h"
+#include "dns/resolver.h"
+#include "policy/orgdomain.h"
+
+static const char cmd[] = "orgdomain";
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: dmarcctl orgdomain [--method treewalk|psl] "
+	    "[--psl-file FILE]\n"
+	    "                          [--nameserver IP[:PORT]] [--json] "
+	    "NAME...\n");
+}
+
+int
+cmd_orgdomain(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "method", required_argument, NULL, 'm' },
+		{ "psl-file", required_argument, NULL, 'p' },
+		{ "nameserver", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct orgdomain_config oc = { ORGDOMAIN_TREEWALK, NULL, NULL, NULL };
+	struct dns_lookup_ctx lctx;
+	struct dns_resolver *res = NULL;
+	orgdomain_psl *psl = NULL;
+	const char *pslfile = conf_str(ctx->conf, "PublicSuffixList");
+	const char *ns = NULL;
+	struct strbuf out = STRBUF_INIT;
+	struct json j;
+	bool json = false;
+	int ch, i, rc = EX_OK;
+
+	if (conf_enum(ctx->conf, "PolicyDiscovery") == CONFKEYS_DISCOVERY_PSL)
+		oc.method = ORGDOMAIN_PSL;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (orgdomain_method_parse(optarg, &oc.method) != 0) {
+				cli_error(cmd, "--method %s: expected treewalk "
+				    "or psl", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'p':
+			pslfile = optarg;
+			break;
+		case 'n':
+			ns = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage();
+			return EX_OK;
+		default:
+			usage();
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage();
+		return EX_USAGE;
+	}
+
+	if (oc.method == ORGDOMAIN_PSL) {
+		enum orgdomain_status err;
+
+		if ((psl = orgdomain_psl_new(pslfile, &err)) == NULL) {
+			cli_error(cmd, "%s: %s", pslfile,
+			    orgdomain_strerror(err));
+			return EX_NOINPUT;
+		}
+		oc.psl = psl;
+	} else {
+		if ((res = cli_resolver_new(ctx, cmd, ns)) == NULL)
+			return EX_CONFIG;
+		dns_lookup_ctx_init(&lctx, res, NULL);
+		oc.lookup = dns_lookup;
+		oc.lookup_ctx = &lctx;
+	}
+
+	json_init(&j, &out, true);
+	if (json)
+		json_array_begin(&j);
+	for (i = optind; i < argc; i++) {
+		char *org = NULL;
+		enum orgdomain_status st = orgdomain_find(&oc, argv[i], &org,
+		    NULL);
+
+		if (json) {
+			json_object_begin(&j);
+			json_kv_string(&j, "name", argv[i]);
+			json_kv_string(&j, "orgdomain", org);
+			json_kv_string(&j, "method",
+			    orgdomain_method_name(oc.method));
+			json_kv_string(&j, "status",
+			    orgdomain_status_name(st));
+			json_object_end(&j);
+		} else {
+			printf("%s\n", org != NULL ? org : "-");
+		}
+		if (st != ORGDOMAIN_OK) {
+			cli_error(cmd, "\"%s\": %s", argv[i],
+			    orgdomain_strerror(st));
+			if (st == ORGDOMAIN_ERR_TEMPFAIL)
+				rc = EX_TEMPFAIL;
+			else if (rc == EX_OK)
+				rc = EX_DATAERR;
+		}
+		mem_free(org);
+	}
+	if (json) {
+		json_array_end(&j);
+		printf("%s\n", strbuf_cstr(&out));
+	}
+	strbuf_release(&out);
+	orgdomain_psl_free(psl);
+	dns_resolver_free(res);
+	return rc;
+}
