@@ -38,8 +38,13 @@
  *    refuses any term or explanation over 400 bytes, so the 508-byte
  *    underflow point is out of reach whatever the input.
  * A record that fails is a permerror; an explanation that fails is
- * ignored (RFC 7208 6.2).  The sibling ZDI reports of the same batch
- * (CVE-2023-42116/42117/42119) concern Exim itself, not libspf2.
+ * ignored (RFC 7208 6.2).  The other reports of that ZDI batch
+ * (CVE-2023-42114/42115/42116: Exim's SPA and external authenticators,
+ * 42117: its proxy protocol, 42119: its dnsdb lookup) are in Exim's own
+ * code.  libspf2's earlier CVE-2021-20314 (the same fragment arithmetic,
+ * one step earlier) and CVE-2021-33912/33913 (URL-encoding 8-bit macro
+ * values) are fixed in Debian's 1.2.10-7.1; we checked that an 8-bit
+ * local-part encodes as "%e9".
  *
  * Left out: semantic checks that need DNS or the request (lookup limits
  * live in spf_dns.c), and IDN: SPF records are 7-bit by RFC 7208 3.1.

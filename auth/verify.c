@@ -33,8 +33,11 @@ struct verify_engine {
 
 enum verify_state { ST_HEADERS, ST_BODY, ST_DONE };
 
+#define VERIFY_MAX_MSGID	998	/* RFC 5322 line length */
+
 struct verify {
 	struct verify_engine *eng;
+	const struct verify_policy *pol;
 	struct verify_facts facts;	/* strings below are our copies */
 	char	*queue_id, *helo, *mail_from;
 	enum verify_state state;
@@ -43,6 +46,7 @@ struct verify {
 	struct dns_deadline deadline;
 	struct dns_lookup_ctx lctx;
 	unsigned ar_seen;		/* A-R fields so far */
+	char	*message_id;
 	struct verdict v;
 	struct strbuf ar;
 };
@@ -51,11 +55,11 @@ void
 verify_config_init(struct verify_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->authserv_id = "localhost";
-	c->method = ORGDOMAIN_TREEWALK;
-	c->pct_mode = EVAL_PCT_SAMPLE;
-	c->badfrom = VERIFY_BADFROM_REJECT;
-	c->deadline_ms = VERIFY_DEFAULT_DEADLINE_MS;
+	c->policy.authserv_id = "localhost";
+	c->policy.method = ORGDOMAIN_TREEWALK;
+	c->policy.pct_mode = EVAL_PCT_SAMPLE;
+	c->policy.badfrom = VERIFY_BADFROM_REJECT;
+	c->policy.deadline_ms = VERIFY_DEFAULT_DEADLINE_MS;
 	dkimv_config_init(&c->dkim);
 	spf_config_init(&c->spf);
 }
@@ -67,8 +71,7 @@ verify_engine_new(struct dns_resolver *res, const struct verify_config *cfg,
 	struct verify_engine *e;
 
 	*why = VERIFY_ERR_NOMEM;
-	if (cfg->authserv_id == NULL || *cfg->authserv_id == '\0' ||
-	    (cfg->method == ORGDOMAIN_PSL && cfg->psl == NULL)) {
+	if (!verify_policy_is_valid(&cfg->policy)) {
 		*why = VERIFY_ERR_CONFIG;
 		return NULL;
 	}
@@ -76,9 +79,9 @@ verify_engine_new(struct dns_resolver *res, const struct verify_config *cfg,
 		return NULL;
 	e->cfg = *cfg;
 	e->res = res;
-	if ((e->authserv_id = mem_strdup(cfg->authserv_id)) == NULL)
+	if ((e->authserv_id = mem_strdup(cfg->policy.authserv_id)) == NULL)
 		goto fail;
-	e->cfg.authserv_id = e->authserv_id;
+	e->cfg.policy.authserv_id = e->authserv_id;
 	if (dkimv_lib_new(&cfg->dkim, &e->dkim) != DKIMV_OK) {
 		*why = VERIFY_ERR_CONFIG;
 		goto fail;
@@ -110,14 +113,31 @@ dup_opt(const char *s, char **out)
 	return s == NULL || (*out = mem_strdup(s)) != NULL;
 }
 
+bool
+verify_policy_is_valid(const struct verify_policy *p)
+{
+	return p->authserv_id != NULL && *p->authserv_id != '\0' &&
+	    (p->method != ORGDOMAIN_PSL || p->psl != NULL);
+}
+
 struct verify *
 verify_new(struct verify_engine *e, const struct verify_facts *facts)
 {
+	return verify_new_policy(e, &e->cfg.policy, facts);
+}
+
+struct verify *
+verify_new_policy(struct verify_engine *e, const struct verify_policy *pol,
+    const struct verify_facts *facts)
+{
 	struct verify *v;
 
+	if (!verify_policy_is_valid(pol))
+		return NULL;
 	if ((v = mem_calloc(1, sizeof(*v))) == NULL)
 		return NULL;
 	v->eng = e;
+	v->pol = pol;
 	v->facts = *facts;
 	strbuf_init(&v->ar);
 	spf_outcome_init(&v->v.spf_mfrom);
@@ -162,6 +182,7 @@ verify_free(struct verify *v)
 	mem_free(v->queue_id);
 	mem_free(v->helo);
 	mem_free(v->mail_from);
+	mem_free(v->message_id);
 	mem_free(v);
 }
 
@@ -177,9 +198,20 @@ verify_header(struct verify *v, const char *name, const char *value,
 	if (strcasecmp(name, "From") == 0) {
 		if (from_list_add_field(v->from, value, len) == FROM_ERR_NOMEM)
 			return VERIFY_ERR_NOMEM;
+	} else if (strcasecmp(name, "Message-ID") == 0 &&
+	    v->message_id == NULL) {
+		const char *p = value, *end = value + len;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((v->message_id = mem_strndup(p, (size_t)(end - p) >
+		    VERIFY_MAX_MSGID ? VERIFY_MAX_MSGID : (size_t)(end - p)))
+		    == NULL)
+			return VERIFY_ERR_NOMEM;
+		v->v.message_id = v->message_id;
 	} else if (strcasecmp(name, "Authentication-Results") == 0) {
 		v->ar_seen++;
-		if (authres_is_from(value, len, v->eng->authserv_id) &&
+		if (authres_is_from(value, len, v->pol->authserv_id) &&
 		    v->v.nforged < VERIFY_MAX_FORGED)
 			v->v.forged[v->v.nforged++] = v->ar_seen;
 	}
@@ -270,20 +302,19 @@ static int
 verify_author(struct verify *v, const char *domain,
     const struct evaluate_dkim_input *dk, size_t ndk)
 {
-	struct verify_engine *e = v->eng;
 	struct verify_author *a = &v->v.authors[v->v.nauthors];
 	struct evaluate_options eo;
 	struct evaluate_input in;
 	enum discover_status ds;
 
 	memset(&eo, 0, sizeof(eo));
-	eo.org.method = e->cfg.method;
-	eo.org.psl = e->cfg.psl;
+	eo.org.method = v->pol->method;
+	eo.org.psl = v->pol->psl;
 	eo.org.lookup = dns_lookup;
 	eo.org.lookup_ctx = &v->lctx;
-	eo.pct_mode = e->cfg.pct_mode;
-	eo.random = e->cfg.random;
-	eo.random_ctx = e->cfg.random_ctx;
+	eo.pct_mode = v->pol->pct_mode;
+	eo.random = v->pol->random;
+	eo.random_ctx = v->pol->random_ctx;
 
 	ds = discover_policy(&eo.org, domain, &a->discovery);
 	if (ds == DISCOVER_ERR_NOMEM)
@@ -340,7 +371,7 @@ verify_build_authres(struct verify *v)
 	struct strbuf c = STRBUF_INIT;
 	size_t i;
 
-	authres_begin(&w, &v->ar, v->eng->authserv_id, true);
+	authres_begin(&w, &v->ar, v->pol->authserv_id, true);
 	if (vd->spf_done) {
 		authres_add_result(&w, "spf",
 		    spf_result_name(vd->spf_mfrom.result), NULL);
@@ -413,8 +444,8 @@ verify_eom(struct verify *v, const struct verdict **out)
 		    "authenticated client";
 		return VERIFY_OK;
 	}
-	if (v->eng->cfg.deadline_ms > 0)
-		dns_deadline_in(&v->deadline, v->eng->cfg.deadline_ms);
+	if (v->pol->deadline_ms > 0)
+		dns_deadline_in(&v->deadline, v->pol->deadline_ms);
 
 	verify_spf(v);
 	vd->dkim_status = dkimv_finish(v->dkim, &vd->sigs, &vd->nsigs);
@@ -434,7 +465,7 @@ verify_eom(struct verify *v, const struct verdict **out)
 		/* RFC 9989 section 5.3.1: no usable Author Domain.  Never a
 		 * silent pass: the configured outcome applies. */
 		vd->result = DMARC_RESULT_PERMERROR;
-		vd->disposition = badfrom_disposition(v->eng->cfg.badfrom);
+		vd->disposition = badfrom_disposition(v->pol->badfrom);
 		vd->reason = from_strerror(vd->from_status);
 		goto finish;
 	}
@@ -450,7 +481,7 @@ verify_eom(struct verify *v, const struct verdict **out)
 			return VERIFY_ERR_NOMEM;
 	if (vd->nauthors == 0) {
 		vd->result = DMARC_RESULT_PERMERROR;
-		vd->disposition = badfrom_disposition(v->eng->cfg.badfrom);
+		vd->disposition = badfrom_disposition(v->pol->badfrom);
 		vd->reason = "no author domain could be evaluated";
 	} else {
 		for (i = 0; i < vd->nauthors; i++)
@@ -464,9 +495,9 @@ verify_eom(struct verify *v, const struct verdict **out)
 			/* Domains we did not evaluate could have failed. */
 			vd->reason = "too many author domains";
 			if (vd->disposition < badfrom_disposition(
-			    v->eng->cfg.badfrom))
+			    v->pol->badfrom))
 				vd->disposition = badfrom_disposition(
-				    v->eng->cfg.badfrom);
+				    v->pol->badfrom);
 		}
 	}
 	vd->dns_temporary = vd->result == DMARC_RESULT_TEMPERROR;

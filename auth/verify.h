@@ -47,18 +47,27 @@ enum verify_badfrom {
 	VERIFY_BADFROM_NONE		/* dmarc=permerror, delivered */
 };
 
-struct verify_config {
-	const char *authserv_id;	/* required; copied */
+/*
+ * The settings that decide a verdict.  The daemon may replace them on a
+ * configuration reload, so each message carries the ones it started with
+ * (verify_new_policy()); the engine keeps a default set.
+ */
+struct verify_policy {
+	const char *authserv_id;	/* required */
 	enum orgdomain_method method;
-	const orgdomain_psl *psl;	/* required for psl; borrowed */
+	const orgdomain_psl *psl;	/* required for psl */
 	enum eval_pct_mode pct_mode;
 	enum verify_badfrom badfrom;
 	unsigned deadline_ms;		/* DNS work per message; 0: none */
-	struct dkimv_config dkim;
-	struct spf_config spf;
 	/* Tests: draw for pct sampling (NULL: random). */
 	evaluate_random_fn random;
 	void	*random_ctx;
+};
+
+struct verify_config {
+	struct verify_policy policy;	/* the default; strings copied */
+	struct dkimv_config dkim;	/* fixed for the engine's life */
+	struct spf_config spf;
 };
 
 /* Connection facts gathered before the message (strings borrowed). */
@@ -116,6 +125,7 @@ struct verdict {
 	size_t	 nforged;
 
 	char	*authres;		/* the A-R value to add (folded) */
+	const char *message_id;		/* the Message-ID field, or NULL */
 };
 
 struct verify_engine;
@@ -136,6 +146,12 @@ void	 verify_engine_free(struct verify_engine *);
 /* A new message.  NULL on no memory.  facts are copied. */
 struct verify *verify_new(struct verify_engine *,
 	    const struct verify_facts *);
+/* The same with other settings; pol is borrowed until verify_free(). */
+struct verify *verify_new_policy(struct verify_engine *,
+	    const struct verify_policy *pol, const struct verify_facts *);
+/* True if pol can drive a verification (authserv-id set, psl loaded
+ * for the psl method). */
+bool	 verify_policy_is_valid(const struct verify_policy *);
 void	 verify_free(struct verify *);
 
 /* One header field: name without colon; value as after the colon. */

@@ -172,7 +172,7 @@ main(int argc, char **argv)
 	if ((res = dns_resolver_new(&dc, &ds)) == NULL)
 		return 1;
 	verify_config_init(&vc);
-	vc.authserv_id = "bench.test";
+	vc.policy.authserv_id = "bench.test";
 	if ((engine = verify_engine_new(res, &vc, &vs)) == NULL)
 		return 1;
 

@@ -52,19 +52,19 @@ cli_verify_config(const struct cli_ctx *ctx, const char *cmdname,
 		host[hostlen - 1] = '\0';
 		id = host;
 	}
-	vc->authserv_id = id;
-	vc->pct_mode = (enum eval_pct_mode)conf_enum(ctx->conf, "PctMode");
-	vc->badfrom = (enum verify_badfrom)conf_enum(ctx->conf,
+	vc->policy.authserv_id = id;
+	vc->policy.pct_mode = (enum eval_pct_mode)conf_enum(ctx->conf, "PctMode");
+	vc->policy.badfrom = (enum verify_badfrom)conf_enum(ctx->conf,
 	    "MultipleFromPolicy");
 	if (conf_enum(ctx->conf, "PolicyDiscovery") == CONFKEYS_DISCOVERY_PSL) {
-		vc->method = ORGDOMAIN_PSL;
+		vc->policy.method = ORGDOMAIN_PSL;
 		if ((*psl = orgdomain_psl_new(conf_str(ctx->conf,
 		    "PublicSuffixList"), &ost)) == NULL) {
 			cli_error(cmdname, "%s: %s", conf_str(ctx->conf,
 			    "PublicSuffixList"), orgdomain_strerror(ost));
 			return EX_NOINPUT;
 		}
-		vc->psl = *psl;
+		vc->policy.psl = *psl;
 	}
 	return EX_OK;
 }

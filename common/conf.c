@@ -39,6 +39,7 @@ struct conf {
 	size_t	 nkeys;
 	struct conf_value *values;
 	char	*path;		/* last file loaded */
+	struct strbuf warnings;	/* CONF_IGNORED keys seen */
 };
 
 static void
@@ -118,6 +119,55 @@ conf_split(const char *s, struct conf_value *v, struct strbuf *why)
 nomem:
 	strbuf_appends(why, "out of memory");
 	return -1;
+}
+
+/* "5", "5s" (seconds) or "250ms"; milliseconds in *ms.  -1 if bad. */
+static int
+parse_duration(const char *s, long *ms)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	n = strtol(s, &end, 10);
+	if (errno == ERANGE || n > 86400000L)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		*ms = n * 1000;
+	else if (strcmp(end, "ms") == 0)
+		*ms = n;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * Read a file of addresses or CIDR blocks (one or more per line, '#'
+ * comments) into v->list, for CONF_CIDRS values that name a file.
+ */
+static int
+conf_read_cidr_file(const char *path, struct conf_value *v, struct strbuf *why)
+{
+	char line[CONF_MAX_LINE];
+	FILE *f;
+	int rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		strbuf_appendf(why, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *hash = strchr(line, '#');
+
+		if (hash != NULL)
+			*hash = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		rc = conf_split(line, v, why);
+	}
+	fclose(f);
+	return rc;
 }
 
 /* Resolve a relative path against the directory of the file it came from. */
@@ -205,7 +255,8 @@ conf_parse_value(const struct conf_key *k, const char *value,
 		}
 		return 0;
 	case CONF_CIDRS:
-		if (conf_split(value, v, why) != 0)
+		if (value[0] == '/' ? conf_read_cidr_file(value, v, why) != 0 :
+		    conf_split(value, v, why) != 0)
 			goto fail;
 		if (v->nlist > 0 && (v->cidrs = mem_reallocarray(NULL,
 		    v->nlist, sizeof(*v->cidrs))) == NULL)
@@ -222,6 +273,24 @@ conf_parse_value(const struct conf_key *k, const char *value,
 		}
 		v->ncidrs = v->nlist;
 		return 0;
+	case CONF_DURATION:
+		if (parse_duration(value, &n) != 0) {
+			strbuf_appends(why, "expected seconds (5, 5s) or "
+			    "milliseconds (250ms)");
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			strbuf_appendf(why, "%ldms is outside %ldms..%ldms", n,
+			    k->min, k->max);
+			return -1;
+		}
+		v->num = n;
+		return 0;
+	case CONF_IGNORED:
+		return 0;
+	case CONF_REFUSED:
+		strbuf_appends(why, "not supported");
+		return -1;
 	}
 	strbuf_appends(why, "internal error: unknown key type");
 	return -1;
@@ -242,6 +311,7 @@ conf_new(const struct conf_key *keys)
 	if ((c = mem_calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->keys = keys;
+	strbuf_init(&c->warnings);
 	while (keys[c->nkeys].name != NULL)
 		c->nkeys++;
 	if ((c->values = mem_calloc(c->nkeys, sizeof(*c->values))) == NULL)
@@ -273,6 +343,7 @@ conf_free(struct conf *c)
 		conf_value_clear(&c->values[i]);
 	mem_free(c->values);
 	mem_free(c->path);
+	strbuf_release(&c->warnings);
 	mem_free(c);
 }
 
@@ -332,6 +403,12 @@ conf_apply(struct conf *c, const char *file, unsigned line, const char *key,
 		return -1;
 	}
 	strbuf_release(&why);
+	if (c->keys[idx].type == CONF_IGNORED) {
+		strbuf_appendf(&c->warnings, "%s:%u: ", file, line);
+		strbuf_append_escaped(&c->warnings, key, keylen, 64);
+		strbuf_appendf(&c->warnings, ": ignored: %s\n",
+		    c->keys[idx].help);
+	}
 	conf_value_clear(&c->values[idx]);
 	c->values[idx] = nv;
 	c->values[idx].set = true;
@@ -469,7 +546,12 @@ conf_str(const struct conf *c, const char *key)
 long
 conf_int(const struct conf *c, const char *key)
 {
-	return conf_get(c, key, CONF_INT)->num;
+	int idx = conf_find(c, key, strlen(key));
+
+	if (idx < 0 || (c->keys[idx].type != CONF_INT &&
+	    c->keys[idx].type != CONF_DURATION))
+		abort();
+	return c->values[idx].num;
 }
 
 bool
@@ -510,6 +592,12 @@ conf_is_set(const struct conf *c, const char *key)
 	if (idx < 0)
 		abort();
 	return c->values[idx].set;
+}
+
+const char *
+conf_warnings(const struct conf *c)
+{
+	return strbuf_cstr(&c->warnings);
 }
 
 const char *

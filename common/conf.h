@@ -27,8 +27,16 @@ enum conf_type {
 	CONF_INT,	/* decimal, within [min, max] */
 	CONF_ENUM,	/* one of choices (case-insensitive) */
 	CONF_LIST,	/* items separated by commas and/or white space */
-	CONF_CIDRS,	/* list of IP addresses or CIDR blocks */
-	CONF_PATH	/* relative paths resolve against the file's dir */
+	CONF_CIDRS,	/* list of IP addresses or CIDR blocks; a value
+			   starting with '/' names a file of them, one per
+			   line, '#' comments (OpenDMARC's IgnoreHosts) */
+	CONF_PATH,	/* relative paths resolve against the file's dir */
+	CONF_DURATION,	/* "5" or "5s" seconds, "250ms"; conf_int() gives
+			   milliseconds within [min, max] */
+	CONF_IGNORED,	/* a foreign key (OpenDMARC's) that has no effect
+			   here: accepted, and help is kept as a warning */
+	CONF_REFUSED	/* a foreign key we cannot honour: an error whose
+			   text is help */
 };
 
 struct conf_key {
@@ -71,6 +79,11 @@ size_t	 conf_list(const struct conf *, const char *key,
 	    char *const **items);
 size_t	 conf_cidrs(const struct conf *, const char *key,
 	    const struct cidr **cidrs);
+/*
+ * Warnings gathered while loading (CONF_IGNORED keys), one line each,
+ * "FILE:LINE: Key: help"; "" when none.  For the daemon to log.
+ */
+const char *conf_warnings(const struct conf *);
 /* True if the key was set by a file or conf_set(), not by default. */
 bool	 conf_is_set(const struct conf *, const char *key);
 /* The path of the last file loaded, or NULL. */

@@ -1,6 +1,7 @@
 #!/bin/sh
-# bootstrap.sh - set up a fresh Debian 12 machine, build dmarcd, and show
-# the engine working on built-in defaults.  Run from the source tree:
+# bootstrap.sh - set up a fresh Debian 12 machine, build dmarcd, and
+# start it in the foreground on built-in defaults (loopback socket, SQLite
+# history under ./state).  Run from the source tree:
 #   sudo sh contrib/bootstrap.sh
 # Re-running it is harmless.  Set DMARCD_NO_APT=1 to skip apt-get.
 set -eu
@@ -12,6 +13,9 @@ if [ "${DMARCD_NO_APT:-0}" != 1 ]; then
 	pkgs=$(grep -v '^#' contrib/debian-packages.txt | tr '\n' ' ')
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	# Postfix is for tests/e2e only: no system configuration, no questions.
+	echo 'postfix postfix/main_mailer_type select No configuration' |
+	    debconf-set-selections
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $pkgs
 fi
@@ -20,12 +24,29 @@ fi
 [ -f Makefile ] || ./configure
 make -j"$(nproc)"
 
-echo
-echo "== dmarcctl evaluate: a spoofed message against p=reject"
+# The engine at work, offline.
 ./dmarcctl evaluate --from example.com \
     --record 'v=DMARC1; p=reject; rua=mailto:dmarc@example.com' \
     --spf pass:attacker.test --dkim pass:attacker.test || true
+
+# dmarcd on built-in defaults, with its state in ./state: a loopback
+# socket and an SQLite history.  As root it runs as nobody.
+mkdir -p state
+conf=state/dmarcd.conf
+if [ ! -f "$conf" ]; then
+	{
+		echo "# Written by contrib/bootstrap.sh; see conf/dmarcd.conf."
+		echo "Socket inet:8893@127.0.0.1"
+		echo "HistoryDatabase $top/state/history.sqlite"
+		echo "Syslog no"
+		[ "$(id -u)" = 0 ] && echo "UserID nobody"
+	} > "$conf"
+fi
+[ "$(id -u)" = 0 ] && chown nobody state
 echo
-echo "== dmarcctl check: grading a record"
-./dmarcctl check --domain example.com \
-    --record 'v=DMARC1; p=quarantine; pct=50' || true
+echo "dmarcd is starting in the foreground (Ctrl-C stops it)."
+echo "Add this line to Postfix's main.cf and run 'postfix reload':"
+echo
+echo "    smtpd_milters = inet:127.0.0.1:8893"
+echo
+exec ./dmarcd -f -c "$conf"

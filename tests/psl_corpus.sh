@@ -8,7 +8,16 @@
 set -u
 
 : "${top_srcdir:=.}" "${top_builddir:=.}"
-corpus=${DMARCD_CORPUS:-$top_srcdir/../shared/corpus}
+# $DMARCD_CORPUS, else ../shared/corpus beside the source tree (or two
+# levels up, for make distcheck's unpacked copy).
+corpus=$top_srcdir/../shared/corpus
+for c in ${DMARCD_CORPUS:-} "$top_srcdir/../shared/corpus" \
+    "$top_srcdir/../../shared/corpus"; do
+	if [ -f "$c/psl/tests.txt" ]; then
+		corpus=$c
+		break
+	fi
+done
 cases=$corpus/psl/tests.txt
 list=$corpus/psl/public_suffix_list.dat
 dmarcctl=$top_builddir/dmarcctl

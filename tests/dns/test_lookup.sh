@@ -78,7 +78,7 @@ org1.psd.test" "orgdomain --method treewalk over DNS"
 
 # A nameserver that does not answer: temperror, exit 75, within the timeout.
 dead=127.0.0.1:1     # nothing listens on port 1: refused at once
-printf 'DNSTimeout 200\nDNSRetries 0\n' > "$NSD_DIR/short.conf"
+printf 'DNSTimeout 200ms\nDNSRetries 0\n' > "$NSD_DIR/short.conf"
 "$top_builddir/dmarcctl" -c "$NSD_DIR/short.conf" lookup \
     --nameserver "$dead" example.test >/dev/null 2>&1
 tap_is "$?" 75 "dead nameserver: exit 75 (temperror)"

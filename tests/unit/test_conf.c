@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/conf.h"
 #include "common/confkeys.h"
@@ -21,6 +22,9 @@ static const struct conf_key keys[] = {
 	{ "Items", NULL, CONF_LIST, NULL, 0, 0, NULL, "a list" },
 	{ "Nets", NULL, CONF_CIDRS, "127.0.0.0/8 ::1", 0, 0, NULL, "CIDRs" },
 	{ "File", NULL, CONF_PATH, NULL, 0, 0, NULL, "a path" },
+	{ "Wait", NULL, CONF_DURATION, "2s", 50, 60000, NULL, "a duration" },
+	{ "OldKey", NULL, CONF_IGNORED, NULL, 0, 0, NULL, "it does nothing" },
+	{ "GoneKey", NULL, CONF_REFUSED, NULL, 0, 0, NULL, "use File" },
 	{ NULL, NULL, CONF_STRING, NULL, 0, 0, NULL, NULL }
 };
 
@@ -55,6 +59,16 @@ static const struct {
 	    "test.conf:2: Count" },
 	{ "nul byte", "Name a\0b\n", -1, "NUL byte" },
 	{ "empty path", "File\n", -1, "File: empty path" },
+	{ "duration seconds", "Wait 5\n", 0, NULL },
+	{ "duration suffixes", "Wait 250ms\n", 0, NULL },
+	{ "duration too short", "Wait 10ms\n", -1,
+	    "Wait: 10ms is outside 50ms..60000ms" },
+	{ "duration garbage", "Wait 5m\n", -1, "expected seconds" },
+	{ "ignored foreign key loads", "OldKey true\n", 0, NULL },
+	{ "refused foreign key", "GoneKey /x\n", -1,
+	    "GoneKey: not supported (use File)" },
+	{ "missing cidr file", "Nets /nonexistent/hosts\n", -1,
+	    "cannot read /nonexistent/hosts" },
 };
 
 static void
@@ -112,6 +126,7 @@ test_values(void)
 	tap_str(conf_str(c, "File"), "/etc/x/rel/path",
 	    "conf: relative path resolved against the file's directory");
 	tap_int(conf_int(c, "Count"), 7, "conf: int");
+	tap_int(conf_int(c, "Wait"), 2000, "conf: duration default in ms");
 	tap_int(conf_set(c, "Count", "9", &err), 0,
 	    "conf: command-line override replaces a file value");
 	tap_int(conf_int(c, "Count"), 9, "conf: override value");
@@ -124,6 +139,41 @@ test_values(void)
 	tap_ok(n == 1 && cidr_contains(&nets[0], &a),
 	    "conf: file value replaces the default list");
 	conf_free(c);
+	strbuf_release(&err);
+}
+
+static void
+test_foreign_and_files(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct conf *c = conf_new(keys);
+	const struct cidr *nets;
+	char path[] = "/tmp/dmarcd-test-conf-XXXXXX";
+	struct strbuf text = STRBUF_INIT;
+	struct addr a;
+	FILE *f;
+	int fd;
+
+	conf_load_buffer(c, "t.conf", "OldKey yes\n", 11, &err);
+	tap_str(conf_warnings(c), "t.conf:1: OldKey: ignored: it does nothing\n",
+	    "conf: an ignored key leaves a warning naming file, line, key");
+	conf_free(c);
+
+	fd = mkstemp(path);
+	f = fdopen(fd, "w");
+	fputs("# OpenDMARC IgnoreHosts style\n192.0.2.0/24\n\n"
+	    "2001:db8::/32 # docs\n", f);
+	fclose(f);
+	c = conf_new(keys);
+	strbuf_appendf(&text, "Nets %s\n", path);
+	tap_int(conf_load_buffer(c, "t.conf", strbuf_cstr(&text),
+	    strbuf_len(&text), &err), 0, "conf: CIDR list read from a file");
+	tap_int(conf_cidrs(c, "Nets", &nets), 2, "conf: file's two entries");
+	addr_parse("2001:db8::5", &a);
+	tap_ok(cidr_contains(&nets[1], &a), "conf: file entry matches");
+	unlink(path);
+	conf_free(c);
+	strbuf_release(&text);
 	strbuf_release(&err);
 }
 
@@ -191,6 +241,7 @@ main(void)
 {
 	test_cases();
 	test_values();
+	test_foreign_and_files();
 	test_alloc_failures();
 	test_product_keys();
 	test_sample_file();

@@ -122,7 +122,7 @@ expect() {
 		esac
 	done
 }
-printf 'AuthservID mx.receiver.test\nDNSTimeout 500\nDNSRetries 0\n' > "$T/conf"
+printf 'AuthservID mx.receiver.test\nDNSTimeout 500ms\nDNSRetries 0\n' > "$T/conf"
 ok_ip="--client-ip 192.0.2.10 --helo mail.example.test"
 bad_ip="--client-ip 198.51.100.66 --helo evil.test"
 

@@ -1,0 +1,254 @@
+/*
+ * schema.c - the SQLite schema, as numbered migrations.
+ *
+ * A migration is never edited once released: a change to the schema is a
+ * new migration at the end of the list.  The table schema_version holds
+ * one row per applied migration; the version of a database is the
+ * largest.  A database newer than this build is refused untouched
+ * (STORE_ERR_SCHEMA), so an old binary never writes rows a newer schema
+ * does not expect.  The PostgreSQL back-end will carry the same
+ * versions with its own SQL.
+ *
+ * Version 1, verdicts: one row per (message, author domain), every field
+ * of struct store_record (codec.c maps them, in this order), plus the
+ * derived columns day (UTC day number), ndkim, eval_dkim and eval_spf
+ * that make the RFC 9990 aggregate report a GROUP BY over
+ *   (client_ip, header_from, mail_from_domain, disposition, eval_dkim,
+ *    eval_spf, reasons, dkim, spf_domain, spf_scope, spf_result)
+ * for one policy_domain and one day.  Indexes: the UNIQUE key makes
+ * replays idempotent; (policy_domain, received) serves the report and
+ * the per-domain API; (day, policy_domain) lists the domains of a day
+ * and serves expiry by day.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/schema.h"
+
+static const char schema_v1[] =
+	"CREATE TABLE verdicts (\n"
+	"  id               INTEGER PRIMARY KEY,\n"
+	"  node             TEXT NOT NULL,\n"
+	"  message_key      TEXT NOT NULL,\n"
+	"  author_index     INTEGER NOT NULL,\n"
+	"  received         INTEGER NOT NULL,  -- UTC seconds\n"
+	"  day              INTEGER NOT NULL,  -- received / 86400, floored\n"
+	"  queue_id         TEXT NOT NULL DEFAULT '',\n"
+	"  message_id       TEXT NOT NULL DEFAULT '',\n"
+	"  client_ip        TEXT NOT NULL DEFAULT '',\n"
+	"  helo             TEXT NOT NULL DEFAULT '',\n"
+	"  mail_from_domain TEXT NOT NULL DEFAULT '',  -- envelope_from\n"
+	"  header_from      TEXT NOT NULL DEFAULT '',\n"
+	"  policy_domain    TEXT NOT NULL DEFAULT '',\n"
+	"  org_domain       TEXT NOT NULL DEFAULT '',\n"
+	"  discovery_method TEXT NOT NULL DEFAULT '',\n"
+	"  p                TEXT NOT NULL DEFAULT '',\n"
+	"  sp               TEXT NOT NULL DEFAULT '',\n"
+	"  np               TEXT NOT NULL DEFAULT '',\n"
+	"  pct              INTEGER NOT NULL DEFAULT -1,\n"
+	"  testing          INTEGER NOT NULL DEFAULT 0,\n"
+	"  adkim            TEXT NOT NULL DEFAULT '',\n"
+	"  aspf             TEXT NOT NULL DEFAULT '',\n"
+	"  fo               TEXT NOT NULL DEFAULT '',\n"
+	"  rua              TEXT NOT NULL DEFAULT '',\n"
+	"  ruf              TEXT NOT NULL DEFAULT '',\n"
+	"  spf_result       TEXT NOT NULL DEFAULT '',\n"
+	"  spf_domain       TEXT NOT NULL DEFAULT '',\n"
+	"  spf_scope        TEXT NOT NULL DEFAULT '',\n"
+	"  spf_aligned      INTEGER NOT NULL DEFAULT 0,\n"
+	"  ndkim            INTEGER NOT NULL DEFAULT 0,\n"
+	"  dkim             TEXT NOT NULL DEFAULT '',  -- see store.h\n"
+	"  eval_dkim        TEXT NOT NULL DEFAULT 'fail',\n"
+	"  eval_spf         TEXT NOT NULL DEFAULT 'fail',\n"
+	"  dmarc_result     TEXT NOT NULL DEFAULT '',\n"
+	"  policy           TEXT NOT NULL DEFAULT '',\n"
+	"  disposition      TEXT NOT NULL DEFAULT '',\n"
+	"  reasons          TEXT NOT NULL DEFAULT '',\n"
+	"  reason_comment   TEXT NOT NULL DEFAULT '',\n"
+	"  action           TEXT NOT NULL DEFAULT '',\n"
+	"  skip_reason      TEXT NOT NULL DEFAULT '',\n"
+	"  UNIQUE (node, message_key, author_index)\n"
+	");\n"
+	"CREATE INDEX verdicts_domain_received\n"
+	"  ON verdicts (policy_domain, received);\n"
+	"CREATE INDEX verdicts_day_domain ON verdicts (day, policy_domain);\n";
+
+const struct store_migration store_sqlite_migrations[] = {
+	{ 1, "verdicts", schema_v1 },
+};
+const size_t store_sqlite_nmigrations =
+    sizeof(store_sqlite_migrations) / sizeof(store_sqlite_migrations[0]);
+
+int
+store_schema_latest(void)
+{
+	return store_sqlite_migrations[store_sqlite_nmigrations - 1].version;
+}
+
+static const char create_version[] =
+	"CREATE TABLE IF NOT EXISTS schema_version (\n"
+	"  version     INTEGER PRIMARY KEY,\n"
+	"  applied     INTEGER NOT NULL,  -- UTC seconds\n"
+	"  description TEXT NOT NULL\n"
+	")";
+
+/* Errors that mean the file itself is unusable, not its schema. */
+static bool
+is_open_error(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_NOMEM:
+		return true;
+	}
+	return false;
+}
+
+static int
+read_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db,
+	    "SELECT COALESCE(MAX(version), 0) FROM schema_version", -1, &st,
+	    NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+record_version(sqlite3 *db, const struct store_migration *m)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "INSERT INTO schema_version "
+	    "(version, applied, description) VALUES (?, ?, ?)", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, m->version);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(st, 3, m->description, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The version in a read transaction: 0 if schema_version is absent. */
+static int
+peek_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, exists = 0;
+
+	*version = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'schema_version'", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		exists = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK && exists)
+		rc = read_version(db, version);
+	return rc;
+}
+
+static enum store_status
+newer(const char *name, int cur, int latest, struct strbuf *err)
+{
+	strbuf_appendf(err, "%s: schema version %d is newer than this dmarcd "
+	    "knows (%d): use a newer dmarcd, or another database", name, cur,
+	    latest);
+	return STORE_ERR_SCHEMA;
+}
+
+enum store_status
+store_sqlite_migrate(sqlite3 *db, const char *name,
+    const struct store_migration *m, size_t n, int *version,
+    struct strbuf *err)
+{
+	enum store_status status = STORE_ERR_SCHEMA;
+	int rc, cur = 0, latest = n > 0 ? m[n - 1].version : 0;
+	size_t i;
+
+	if (version != NULL)
+		*version = 0;
+	/* The common case, an up-to-date file, takes no write lock. */
+	if ((rc = peek_version(db, &cur)) != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot read the schema version: %s",
+		    name, sqlite3_errmsg(db));
+		return is_open_error(rc) ? STORE_ERR_OPEN : STORE_ERR_SCHEMA;
+	}
+	if (version != NULL)
+		*version = cur;
+	if (cur > latest)
+		return newer(name, cur, latest, err);
+	if (cur == latest)
+		return STORE_OK;
+
+	/* Migrate; read the version again under the write lock, as another
+	 * process may have migrated since. */
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot lock the database to migrate "
+		    "it: %s", name, sqlite3_errmsg(db));
+		return STORE_ERR_OPEN;
+	}
+	if ((rc = sqlite3_exec(db, create_version, NULL, NULL, NULL)) !=
+	    SQLITE_OK || (rc = read_version(db, &cur)) != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot read the schema version: %s",
+		    name, sqlite3_errmsg(db));
+		if (is_open_error(rc))
+			status = STORE_ERR_OPEN;
+		goto fail;
+	}
+	if (version != NULL)
+		*version = cur;
+	if (cur > latest) {
+		status = newer(name, cur, latest, err);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (m[i].version <= cur)
+			continue;
+		if ((rc = sqlite3_exec(db, m[i].sql, NULL, NULL, NULL)) !=
+		    SQLITE_OK ||
+		    (rc = record_version(db, &m[i])) != SQLITE_OK) {
+			strbuf_appendf(err, "%s: migration to schema version %d "
+			    "(%s) failed: %s", name, m[i].version,
+			    m[i].description, sqlite3_errmsg(db));
+			goto fail;
+		}
+	}
+	if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot commit the schema: %s", name,
+		    sqlite3_errmsg(db));
+		status = STORE_ERR_OPEN;
+		goto fail;
+	}
+	return STORE_OK;
+
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return status;
+}

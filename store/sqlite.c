@@ -1,0 +1,461 @@
+/*
+ * sqlite.c - the SQLite back-end of the store (one MTA).
+ *
+ * One write connection, used by the writer thread only: WAL mode, so
+ * readers (the report builder, the API) never block the milter's
+ * writes; synchronous=FULL in FULL durability (the WAL is fsync'd at
+ * every commit) and NORMAL in RELAXED (no fsync at commit: a crash of
+ * the process loses nothing, a power cut may lose the last commits); a
+ * busy timeout, so another process holding the write lock delays a batch
+ * instead of failing it at once.  A batch is one BEGIN IMMEDIATE ...
+ * COMMIT around a prepared INSERT OR IGNORE, so replays of a key are
+ * no-ops.  Reads open their own connection per call.
+ *
+ * The file is created mode 0640 (it holds client IPs and Message-IDs);
+ * SQLite gives the -wal and -shm files the same mode.  Leaves out: read-
+ * only opening (a later option for the web process), VACUUM and expiry.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/mem.h"
+#include "store/backend.h"
+#include "store/codec.h"
+#include "store/schema.h"
+
+struct sqlite_be {
+	char		*path;
+	sqlite3		*db;		/* the writer's connection */
+	sqlite3_stmt	*insert;
+	struct strbuf	 scratch;	/* DKIM column text, writer only */
+	unsigned	 busy_ms;
+};
+
+/* The reason for a failure: SQLite's message, and errno when it has one. */
+static void
+append_reason(struct strbuf *err, sqlite3 *db)
+{
+	int e;
+
+	if (db == NULL) {
+		strbuf_appends(err, "out of memory");
+		return;
+	}
+	strbuf_appends(err, sqlite3_errmsg(db));
+	if ((e = sqlite3_system_errno(db)) != 0)
+		strbuf_appendf(err, " (%s)", strerror(e));
+}
+
+static enum store_status
+open_status(int rc)
+{
+	return (rc & 0xff) == SQLITE_NOMEM ? STORE_ERR_NOMEM : STORE_ERR_OPEN;
+}
+
+/*
+ * Open a connection to path with the busy timeout set.  create: make the
+ * file (mode 0640) if missing.
+ */
+static sqlite3 *
+connect_db(const char *path, bool create, unsigned busy_ms,
+    enum store_status *st, struct strbuf *err)
+{
+	sqlite3 *db = NULL;
+	int fd, rc;
+
+	if (create) {
+		/* SQLite would create the file 0644; the history is private.
+		 * This also gives a plain errno for a bad directory. */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+		if (fd == -1) {
+			strbuf_appendf(err, "%s: cannot open or create the "
+			    "database: %s", path, strerror(errno));
+			*st = STORE_ERR_OPEN;
+			return NULL;
+		}
+		close(fd);
+	}
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot open the database: ", path);
+		append_reason(err, db);
+		*st = open_status(rc);
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		strbuf_appendf(err, "%s: the database is read-only", path);
+		*st = STORE_ERR_OPEN;
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, (int)busy_ms);
+	return db;
+}
+
+/* Run a PRAGMA; if want is not NULL, its one result must equal it. */
+static int
+pragma(sqlite3 *db, const char *sql, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *got;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && want != NULL) {
+		got = sqlite3_column_text(st, 0);
+		rc = got != NULL &&
+		    sqlite3_stricmp((const char *)got, want) == 0 ?
+		    SQLITE_OK : SQLITE_ERROR;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = want == NULL ? SQLITE_OK : SQLITE_ERROR;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+set_max_bytes(sqlite3 *db, uint64_t max_bytes)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[64];
+	int64_t pages = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		pages = (int64_t)(max_bytes /
+		    (uint64_t)sqlite3_column_int(st, 0));
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return rc;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)(pages > 0 ? pages : 1));
+	return pragma(db, sql, NULL);
+}
+
+/* "INSERT OR IGNORE INTO verdicts (c, ...) VALUES (?, ...)" */
+static int
+prepare_insert(struct sqlite_be *be)
+{
+	struct strbuf sql = STRBUF_INIT;
+	size_t i;
+	int rc;
+
+	strbuf_appends(&sql, "INSERT OR IGNORE INTO verdicts (");
+	for (i = 0; i < store_ncolumns; i++)
+		strbuf_appendf(&sql, "%s%s", i ? ", " : "",
+		    store_columns[i].name);
+	strbuf_appends(&sql, ") VALUES (");
+	for (i = 0; i < store_ncolumns; i++)
+		strbuf_appends(&sql, i ? ", ?" : "?");
+	strbuf_appends(&sql, ")");
+	rc = strbuf_failed(&sql) ? SQLITE_NOMEM :
+	    sqlite3_prepare_v3(be->db, strbuf_cstr(&sql), -1,
+	    SQLITE_PREPARE_PERSISTENT, &be->insert, NULL);
+	strbuf_release(&sql);
+	return rc;
+}
+
+static void sqlite_close(void *);
+
+static void *
+sqlite_open(const char *path, const struct store_options *opt,
+    enum store_status *st, struct strbuf *err)
+{
+	struct sqlite_be *be;
+	int rc;
+
+	if (*path == '\0') {
+		strbuf_appends(err, "sqlite: empty database path");
+		*st = STORE_ERR_CONFIG;
+		return NULL;
+	}
+	if ((be = mem_calloc(1, sizeof(*be))) == NULL ||
+	    (be->path = mem_strdup(path)) == NULL) {
+		mem_free(be);
+		strbuf_appendf(err, "%s: out of memory", path);
+		*st = STORE_ERR_NOMEM;
+		return NULL;
+	}
+	strbuf_init(&be->scratch);
+	be->busy_ms = opt->busy_timeout_ms;
+	if ((be->db = connect_db(path, true, be->busy_ms, st, err)) == NULL)
+		goto fail;
+
+	/* WAL: readers never block the writer, and one fsync per commit. */
+	if ((rc = pragma(be->db, "PRAGMA journal_mode = WAL", "wal")) !=
+	    SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_NOTADB)
+			strbuf_appendf(err, "%s: not an SQLite database: ",
+			    path);
+		else
+			strbuf_appendf(err, "%s: cannot use WAL mode: ", path);
+		if (rc == SQLITE_ERROR)
+			strbuf_appends(err,
+			    "the file system does not allow it");
+		else
+			append_reason(err, be->db);
+		if ((rc & 0xff) == SQLITE_READONLY ||
+		    (rc & 0xff) == SQLITE_CANTOPEN)
+			strbuf_appendf(err, "; its directory must be writable "
+			    "for %s-wal and %s-shm", path, path);
+		*st = open_status(rc);
+		goto fail;
+	}
+	rc = pragma(be->db, opt->durability == STORE_DURABILITY_FULL ?
+	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL);
+	if (rc == SQLITE_OK && opt->max_bytes > 0)
+		rc = set_max_bytes(be->db, opt->max_bytes);
+	if (rc != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot set up the connection: ", path);
+		append_reason(err, be->db);
+		*st = open_status(rc);
+		goto fail;
+	}
+	if ((*st = store_sqlite_migrate(be->db, path, store_sqlite_migrations,
+	    store_sqlite_nmigrations, NULL, err)) != STORE_OK)
+		goto fail;
+	if ((rc = prepare_insert(be)) != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot prepare the insert: ", path);
+		append_reason(err, rc == SQLITE_NOMEM ? NULL : be->db);
+		*st = rc == SQLITE_NOMEM ? STORE_ERR_NOMEM : STORE_ERR_SCHEMA;
+		goto fail;
+	}
+	*st = STORE_OK;
+	return be;
+
+fail:
+	sqlite_close(be);
+	return NULL;
+}
+
+/* Bind every column of rec to the insert statement. */
+static int
+bind_record(struct sqlite_be *be, const struct store_record *rec)
+{
+	struct store_value v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < store_ncolumns; i++) {
+		if (!store_column_get(&store_columns[i], rec, &be->scratch, &v))
+			return SQLITE_NOMEM;
+		if (v.is_text)
+			rc = sqlite3_bind_text(be->insert, (int)i + 1, v.text,
+			    (int)v.len, SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_int64(be->insert, (int)i + 1,
+			    (sqlite3_int64)v.i);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+static enum store_status
+sqlite_write(void *arg, const struct store_record *const *recs, size_t n,
+    size_t *inserted, struct strbuf *err)
+{
+	struct sqlite_be *be = arg;
+	size_t i;
+	int rc;
+
+	*inserted = 0;
+	if ((rc = sqlite3_exec(be->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
+	    SQLITE_OK)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if ((rc = bind_record(be, recs[i])) != SQLITE_OK)
+			goto fail;
+		rc = sqlite3_step(be->insert);
+		sqlite3_reset(be->insert);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		/* 0 when the key was already stored: a replay. */
+		*inserted += (size_t)sqlite3_changes(be->db);
+	}
+	if ((rc = sqlite3_exec(be->db, "COMMIT", NULL, NULL, NULL)) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_clear_bindings(be->insert);
+	return STORE_OK;
+
+fail:
+	strbuf_appendf(err, "%s: cannot commit %zu record%s: ", be->path, n,
+	    n == 1 ? "" : "s");
+	append_reason(err, rc == SQLITE_NOMEM ? NULL : be->db);
+	sqlite3_reset(be->insert);
+	sqlite3_clear_bindings(be->insert);
+	/* Some errors (SQLITE_FULL in COMMIT) roll back by themselves. */
+	if (!sqlite3_get_autocommit(be->db))
+		sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL);
+	*inserted = 0;
+	return rc == SQLITE_NOMEM ? STORE_ERR_NOMEM : STORE_ERR_WRITE;
+}
+
+static enum store_status
+sqlite_count(void *arg, uint64_t *n, struct strbuf *err)
+{
+	struct sqlite_be *be = arg;
+	enum store_status st;
+	sqlite3_stmt *stmt = NULL;
+	sqlite3 *db;
+	int rc;
+
+	*n = 0;
+	if ((db = connect_db(be->path, false, be->busy_ms, &st, err)) == NULL)
+		return STORE_ERR_READ;
+	rc = sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM verdicts", -1, &stmt,
+	    NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(stmt, 0);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot count the verdicts: ",
+		    be->path);
+		append_reason(err, db);
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? STORE_OK : STORE_ERR_READ;
+}
+
+/* "SELECT id, c, ... FROM verdicts WHERE ... ORDER BY received, id" */
+static int
+prepare_query(sqlite3 *db, bool by_domain, sqlite3_stmt **st)
+{
+	struct strbuf sql = STRBUF_INIT;
+	size_t i;
+	int rc;
+
+	strbuf_appends(&sql, "SELECT id");
+	for (i = 0; i < store_ncolumns; i++)
+		strbuf_appendf(&sql, ", %s", store_columns[i].name);
+	/* The day bounds let a query for all domains use the day index. */
+	strbuf_appends(&sql, " FROM verdicts WHERE day >= ?1 AND day <= ?2 "
+	    "AND received >= ?3 AND received < ?4");
+	if (by_domain)
+		strbuf_appends(&sql, " AND policy_domain = ?5");
+	strbuf_appends(&sql, " ORDER BY received, id");
+	rc = strbuf_failed(&sql) ? SQLITE_NOMEM :
+	    sqlite3_prepare_v2(db, strbuf_cstr(&sql), -1, st, NULL);
+	strbuf_release(&sql);
+	return rc;
+}
+
+/* Fill rec from the current row; the name of a bad column, or NULL. */
+static const char *
+decode_row(sqlite3_stmt *st, struct store_record *rec)
+{
+	const struct store_column *c;
+	size_t i;
+	int col;
+
+	memset(rec, 0, sizeof(*rec));
+	for (i = 0; i < store_ncolumns; i++) {
+		c = &store_columns[i];
+		col = (int)i + 1;
+		if (c->type == STORE_COL_TEXT || c->type == STORE_COL_DKIM) {
+			const unsigned char *t = sqlite3_column_text(st, col);
+			size_t len = (size_t)sqlite3_column_bytes(st, col);
+
+			if (store_column_set(c, rec, t != NULL ?
+			    (const char *)t : "", t != NULL ? len : 0, 0) == -1)
+				return c->name;
+		} else if (store_column_set(c, rec, NULL, 0,
+		    sqlite3_column_int64(st, col)) == -1)
+			return c->name;
+	}
+	return NULL;
+}
+
+static enum store_status
+sqlite_query(void *arg, const char *domain, time_t from, time_t to,
+    store_verdict_cb cb, void *ctx, struct strbuf *err)
+{
+	struct sqlite_be *be = arg;
+	struct store_record *rec = NULL;
+	enum store_status status = STORE_ERR_READ;
+	sqlite3_stmt *st = NULL;
+	const char *bad;
+	sqlite3 *db;
+	int rc;
+
+	if (to <= from)
+		return STORE_OK;
+	if ((db = connect_db(be->path, false, be->busy_ms, &status, err)) ==
+	    NULL)
+		return STORE_ERR_READ;
+	if ((rec = mem_alloc(sizeof(*rec))) == NULL) {
+		strbuf_appendf(err, "%s: out of memory", be->path);
+		status = STORE_ERR_NOMEM;
+		goto done;
+	}
+	if ((rc = prepare_query(db, domain != NULL, &st)) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, store_day(from));
+	sqlite3_bind_int64(st, 2, store_day(to));
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)to);
+	if (domain != NULL)
+		sqlite3_bind_text(st, 5, domain, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((bad = decode_row(st, rec)) != NULL) {
+			strbuf_appendf(err, "%s: verdict row %lld: column %s "
+			    "does not decode", be->path,
+			    (long long)sqlite3_column_int64(st, 0), bad);
+			goto done;
+		}
+		if (cb(rec, ctx) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	status = STORE_OK;
+	goto done;
+
+fail:
+	strbuf_appendf(err, "%s: cannot read the verdicts: ", be->path);
+	append_reason(err, rc == SQLITE_NOMEM ? NULL : db);
+done:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	mem_free(rec);
+	return status;
+}
+
+static void
+sqlite_close(void *arg)
+{
+	struct sqlite_be *be = arg;
+
+	if (be == NULL)
+		return;
+	sqlite3_finalize(be->insert);
+	/* The last connection to close checkpoints and removes the WAL. */
+	sqlite3_close(be->db);
+	strbuf_release(&be->scratch);
+	mem_free(be->path);
+	mem_free(be);
+}
+
+const struct store_backend store_backend_sqlite = {
+	"sqlite",
+	sqlite_open,
+	sqlite_write,
+	sqlite_count,
+	sqlite_query,
+	sqlite_close,
+};

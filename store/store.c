@@ -1,0 +1,706 @@
+/*
+ * store.c - the store interface: back-end choice, the bounded queue and
+ * the writer thread (group commit).
+ *
+ * Message threads copy their record into a queue node and, with wait,
+ * sleep on a per-call waiter.  One writer thread takes up to
+ * STORE_BATCH_MAX records from the head of the queue, hands them to the
+ * back-end as one transaction, and then wakes the waiters of that batch
+ * with its result.  While it commits (one fsync in FULL mode), new
+ * records pile up behind, so N concurrent submitters share one fsync:
+ * group commit without any timer.  In RELAXED mode the writer also waits
+ * up to flush_ms, or for STORE_BATCH_MIN records, to make bigger batches.
+ *
+ * A failed commit: waiters get the error and their records are dropped
+ * (they will tempfail; keeping the row could record a message the MTA
+ * never accepted), the other records go back to the head of the queue,
+ * in order, and are retried after a pause that doubles up to
+ * STORE_RETRY_MAX_MS.  The queue bound (queue_max, counting the batch in
+ * flight) caps memory; past it store_submit() says STORE_ERR_FULL.
+ *
+ * Records are ordered by a sequence number; the queue stays sorted, so
+ * store_flush() waits until the oldest pending record is younger than
+ * the call.  Every API call counts itself in `users`, so store_close()
+ * frees nothing while another thread is still inside the store.
+ * Leaves out: the durable spool (PostgreSQL back-end, issue 5).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/mem.h"
+#include "store/backend.h"
+#include "store/codec.h"
+#include "store/store.h"
+
+#define SPARE_MAX	256	/* free queue nodes kept for reuse */
+#define RETRY_FIRST_MS	50	/* first pause after a failed commit */
+
+struct waiter {
+	bool			 done;
+	enum store_status	 st;
+};
+
+struct qnode {
+	struct qnode		*next;
+	struct waiter		*waiter;	/* NULL: nobody waits */
+	uint64_t		 seq;
+	uint64_t		 enq_us;	/* monotonic, at enqueue */
+	struct store_record	 rec;
+};
+
+struct store {
+	const struct store_backend *ops;
+	void			*be;
+	struct store_options	 opt;
+
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 wake;		/* the writer sleeps here */
+	pthread_cond_t		 done;		/* callers sleep here */
+	pthread_t		 thread;
+	bool			 started;
+
+	struct qnode		*head, *tail;	/* sorted by seq */
+	size_t			 nqueued;
+	size_t			 ninflight;	/* in the batch being written */
+	uint64_t		 inflight_seq;	/* its first seq */
+	size_t			 nwaiting;	/* nodes with a waiter */
+	unsigned		 nflushers;
+	unsigned		 users;		/* threads inside the API */
+	uint64_t		 next_seq;
+	uint64_t		 fail_gen;	/* failed commits so far */
+	uint64_t		 retry_at_us;
+	unsigned		 backoff_ms;
+	bool			 closing;
+	unsigned		 close_tries;
+	enum store_status	 close_status;
+
+	struct qnode		*spare;
+	size_t			 nspare;
+
+	struct strbuf		 last_error;
+	struct store_stats	 stats;
+
+	/* the writer thread's own */
+	const struct store_record **batch;
+	struct strbuf		 werr;
+};
+
+/* Monotonic microseconds. */
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+wait_until(struct store *s, uint64_t due_us)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(due_us / 1000000);
+	ts.tv_nsec = (long)(due_us % 1000000) * 1000;
+	pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+}
+
+/* Give a node back (lock held). */
+static void
+node_release(struct store *s, struct qnode *n)
+{
+	if (s->nspare < SPARE_MAX) {
+		n->next = s->spare;
+		s->spare = n;
+		s->nspare++;
+	} else
+		mem_free(n);
+}
+
+/* Tell n's waiter, if any, how its record ended (lock held). */
+static void
+node_resolve(struct store *s, struct qnode *n, enum store_status st)
+{
+	if (n->waiter != NULL) {
+		n->waiter->st = st;
+		n->waiter->done = true;
+		n->waiter = NULL;
+		s->nwaiting--;
+	}
+}
+
+static uint64_t
+pending_min_seq(const struct store *s)
+{
+	if (s->ninflight > 0)
+		return s->inflight_seq;
+	return s->head != NULL ? s->head->seq : UINT64_MAX;
+}
+
+/* Give up on everything queued (store_close() after its tries). */
+static void
+drop_all(struct store *s, enum store_status st)
+{
+	struct qnode *n;
+
+	while ((n = s->head) != NULL) {
+		s->head = n->next;
+		node_resolve(s, n, st);
+		s->stats.failed++;
+		node_release(s, n);
+	}
+	s->tail = NULL;
+	s->nqueued = 0;
+}
+
+/* When the writer should take the next batch (lock held, queue not empty). */
+static uint64_t
+batch_due(const struct store *s, uint64_t now)
+{
+	bool someone_waits = s->nwaiting > 0 || s->nflushers > 0;
+	uint64_t due;
+
+	if (s->opt.durability == STORE_DURABILITY_FULL || someone_waits ||
+	    s->closing || s->nqueued >= STORE_BATCH_MIN)
+		due = now;
+	else
+		due = s->head->enq_us + (uint64_t)s->opt.flush_ms * 1000;
+	/* After a failure, pause, unless a caller is waiting for the answer. */
+	if (!someone_waits && s->retry_at_us > due)
+		due = s->retry_at_us;
+	return due;
+}
+
+/* Write one batch from the head of the queue (lock held on entry/exit). */
+static void
+write_batch(struct store *s)
+{
+	struct qnode *first = s->head, *last = NULL, *n, *next;
+	struct qnode *keep = NULL, *keep_last = NULL;
+	enum store_status st;
+	size_t i = 0, nkept = 0, inserted = 0;
+
+	for (n = first; n != NULL && i < STORE_BATCH_MAX; n = n->next) {
+		s->batch[i++] = &n->rec;
+		last = n;
+	}
+	s->head = last->next;
+	if (s->head == NULL)
+		s->tail = NULL;
+	last->next = NULL;
+	s->nqueued -= i;
+	s->ninflight = i;
+	s->inflight_seq = first->seq;
+
+	pthread_mutex_unlock(&s->lock);
+	strbuf_reset(&s->werr);
+	st = s->ops->write(s->be, s->batch, i, &inserted, &s->werr);
+	pthread_mutex_lock(&s->lock);
+
+	s->ninflight = 0;
+	if (st == STORE_OK) {
+		s->stats.committed += inserted;
+		s->stats.duplicates += i - inserted;
+		s->stats.batches++;
+		s->backoff_ms = 0;
+		s->retry_at_us = 0;
+		for (n = first; n != NULL; n = next) {
+			next = n->next;
+			node_resolve(s, n, STORE_OK);
+			node_release(s, n);
+		}
+		goto wake;
+	}
+
+	s->stats.write_errors++;
+	s->fail_gen++;
+	strbuf_reset(&s->last_error);
+	strbuf_append(&s->last_error, strbuf_cstr(&s->werr),
+	    strbuf_len(&s->werr));
+	s->backoff_ms = s->backoff_ms == 0 ? RETRY_FIRST_MS :
+	    s->backoff_ms * 2 > STORE_RETRY_MAX_MS ? STORE_RETRY_MAX_MS :
+	    s->backoff_ms * 2;
+	s->retry_at_us = now_us() + (uint64_t)s->backoff_ms * 1000;
+	for (n = first; n != NULL; n = next) {
+		next = n->next;
+		if (n->waiter != NULL) {
+			/* The caller answers (tempfail); the row must not
+			 * appear later for a message the MTA refused. */
+			node_resolve(s, n, st);
+			s->stats.failed++;
+			node_release(s, n);
+		} else {
+			n->next = NULL;
+			if (keep_last != NULL)
+				keep_last->next = n;
+			else
+				keep = n;
+			keep_last = n;
+			nkept++;
+		}
+	}
+	/* Nobody waits for these: back to the head, in order, for a retry. */
+	if (keep != NULL) {
+		keep_last->next = s->head;
+		if (s->head == NULL)
+			s->tail = keep_last;
+		s->head = keep;
+		s->nqueued += nkept;
+	}
+	if (s->closing && ++s->close_tries >= STORE_CLOSE_TRIES) {
+		s->close_status = STORE_ERR_WRITE;
+		drop_all(s, STORE_ERR_WRITE);
+	}
+wake:
+	pthread_cond_broadcast(&s->done);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store *s = arg;
+	uint64_t now, due;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (s->head == NULL) {
+			if (s->closing)
+				break;
+			pthread_cond_wait(&s->wake, &s->lock);
+			continue;
+		}
+		now = now_us();
+		if ((due = batch_due(s, now)) > now) {
+			wait_until(s, due);
+			continue;
+		}
+		write_batch(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Enter the API: false once store_close() has begun. */
+static bool
+enter(struct store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->closing) {
+		pthread_mutex_unlock(&s->lock);
+		return false;
+	}
+	s->users++;
+	return true;
+}
+
+/* Leave the API (lock held); unlocks. */
+static void
+leave(struct store *s)
+{
+	if (--s->users == 0 && s->closing)
+		pthread_cond_broadcast(&s->done);
+	pthread_mutex_unlock(&s->lock);
+}
+
+enum store_status
+store_submit(struct store *s, const struct store_record *rec, bool wait)
+{
+	struct waiter w = { false, STORE_OK };
+	struct qnode *n;
+	enum store_status st = STORE_OK;
+
+	if (s == NULL)
+		return STORE_ERR_CLOSED;
+	if (rec == NULL || rec->message_key[0] == '\0')
+		return STORE_ERR_INVALID;
+	if (!enter(s))
+		return STORE_ERR_CLOSED;
+	if (s->nqueued + s->ninflight >= s->opt.queue_max) {
+		s->stats.rejected++;
+		st = STORE_ERR_FULL;
+		goto out;
+	}
+	if ((n = s->spare) != NULL) {
+		s->spare = n->next;
+		s->nspare--;
+	}
+	/* Copy outside the lock: a record is about 10 KB. */
+	pthread_mutex_unlock(&s->lock);
+	if (n == NULL)
+		n = mem_alloc(sizeof(*n));
+	if (n != NULL) {
+		memcpy(&n->rec, rec, sizeof(n->rec));
+		store_record_terminate(&n->rec);
+		n->next = NULL;
+		n->waiter = wait ? &w : NULL;
+		n->enq_us = now_us();
+	}
+	pthread_mutex_lock(&s->lock);
+	if (n == NULL) {
+		st = STORE_ERR_NOMEM;
+		goto out;
+	}
+	/* Checked again: other threads ran while we copied. */
+	if (s->closing || s->nqueued + s->ninflight >= s->opt.queue_max) {
+		if (!s->closing)
+			s->stats.rejected++;
+		st = s->closing ? STORE_ERR_CLOSED : STORE_ERR_FULL;
+		node_release(s, n);
+		goto out;
+	}
+	n->seq = ++s->next_seq;
+	if (s->tail != NULL)
+		s->tail->next = n;
+	else
+		s->head = n;
+	s->tail = n;
+	s->nqueued++;
+	s->stats.submitted++;
+	if (wait)
+		s->nwaiting++;
+	/* Relaxed mode without waiters: the writer is on a timer already,
+	 * unless it sleeps on an empty queue or the batch is big enough. */
+	if (wait || s->opt.durability == STORE_DURABILITY_FULL ||
+	    s->nqueued == 1 || s->nqueued == STORE_BATCH_MIN)
+		pthread_cond_signal(&s->wake);
+	while (wait && !w.done)
+		pthread_cond_wait(&s->done, &s->lock);
+	if (wait)
+		st = w.st;
+out:
+	leave(s);
+	return st;
+}
+
+enum store_status
+store_flush(struct store *s)
+{
+	enum store_status st = STORE_OK;
+	uint64_t target, gen;
+
+	if (s == NULL || !enter(s))
+		return STORE_ERR_CLOSED;
+	target = s->next_seq;
+	gen = s->fail_gen;
+	s->nflushers++;
+	pthread_cond_signal(&s->wake);
+	while (pending_min_seq(s) <= target) {
+		if (s->fail_gen != gen) {
+			st = STORE_ERR_WRITE;
+			break;
+		}
+		pthread_cond_wait(&s->done, &s->lock);
+	}
+	s->nflushers--;
+	leave(s);
+	return st;
+}
+
+void
+store_last_error(struct store *s, struct strbuf *out)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (strbuf_failed(&s->last_error))
+		strbuf_appends(out, "a commit failed (its message was lost "
+		    "for want of memory)");
+	else
+		strbuf_append(out, strbuf_cstr(&s->last_error),
+		    strbuf_len(&s->last_error));
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+store_get_stats(struct store *s, struct store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	*out = s->stats;
+	out->queued = s->nqueued + s->ninflight;
+	pthread_mutex_unlock(&s->lock);
+}
+
+enum store_status
+store_count(struct store *s, uint64_t *n, struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT;
+	enum store_status st;
+
+	*n = 0;
+	if (s == NULL || !enter(s))
+		return STORE_ERR_CLOSED;
+	pthread_mutex_unlock(&s->lock);
+	st = s->ops->count(s->be, n, err != NULL ? err : &local);
+	strbuf_release(&local);
+	pthread_mutex_lock(&s->lock);
+	leave(s);
+	return st;
+}
+
+enum store_status
+store_query_verdicts(struct store *s, const char *policy_domain, time_t from,
+    time_t to, store_verdict_cb cb, void *ctx, struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT;
+	enum store_status st;
+
+	if (s == NULL || !enter(s))
+		return STORE_ERR_CLOSED;
+	pthread_mutex_unlock(&s->lock);
+	st = s->ops->query(s->be, policy_domain, from, to, cb, ctx,
+	    err != NULL ? err : &local);
+	strbuf_release(&local);
+	pthread_mutex_lock(&s->lock);
+	leave(s);
+	return st;
+}
+
+/* A URI for a message, with any password in it hidden. */
+static void
+append_uri_redacted(struct strbuf *out, const char *uri)
+{
+	const char *auth = strstr(uri, "://"), *at, *colon, *slash;
+
+	if (auth == NULL) {
+		strbuf_appends(out, uri);
+		return;
+	}
+	auth += 3;
+	slash = strchr(auth, '/');
+	at = strchr(auth, '@');
+	if (at == NULL || (slash != NULL && at > slash)) {
+		strbuf_appends(out, uri);
+		return;
+	}
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon == NULL) {
+		strbuf_appends(out, uri);
+		return;
+	}
+	strbuf_append(out, uri, (size_t)(colon - uri));
+	strbuf_appends(out, ":*****");
+	strbuf_appends(out, at);
+}
+
+/* The back-end for uri and the target it gets; NULL with *st and err. */
+static const struct store_backend *
+parse_uri(const char *uri, const char **target, enum store_status *st,
+    struct strbuf *err)
+{
+	size_t n;
+
+	*st = STORE_ERR_CONFIG;
+	if (uri == NULL || *uri == '\0') {
+		strbuf_appends(err, "empty history database path");
+		return NULL;
+	}
+	if (strncmp(uri, "sqlite:", 7) == 0) {
+		*target = uri + 7;
+		if (strncmp(*target, "//", 2) == 0)
+			*target += 2;
+		return &store_backend_sqlite;
+	}
+	if (strncmp(uri, "postgresql://", 13) == 0 ||
+	    strncmp(uri, "postgres://", 11) == 0) {
+		append_uri_redacted(err, uri);
+		strbuf_appends(err, ": the PostgreSQL back-end is not built "
+		    "yet; use a file path for SQLite");
+		return NULL;
+	}
+	/* "scheme:" (RFC 3986 section 3.1) that we do not know. */
+	n = strspn(uri, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	if (n > 0 && uri[n] == ':' && ((uri[0] >= 'a' && uri[0] <= 'z') ||
+	    (uri[0] >= 'A' && uri[0] <= 'Z'))) {
+		append_uri_redacted(err, uri);
+		strbuf_appendf(err, ": unknown database type \"%.*s\" (use a "
+		    "file path, sqlite:PATH or postgresql://...; write a "
+		    "relative path with a colon as ./%.*s)", (int)n, uri,
+		    (int)n, uri);
+		return NULL;
+	}
+	*target = uri;
+	return &store_backend_sqlite;
+}
+
+static void
+store_free(struct store *s)
+{
+	struct qnode *n;
+
+	if (s == NULL)
+		return;
+	while ((n = s->head) != NULL) {
+		s->head = n->next;
+		mem_free(n);
+	}
+	while ((n = s->spare) != NULL) {
+		s->spare = n->next;
+		mem_free(n);
+	}
+	if (s->be != NULL)
+		s->ops->close(s->be);
+	strbuf_release(&s->last_error);
+	strbuf_release(&s->werr);
+	mem_free(s->batch);
+	pthread_cond_destroy(&s->done);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	mem_free(s);
+}
+
+struct store *
+store_open_opts(const char *uri, const struct store_options *opt,
+    enum store_status *stp, struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT;
+	const struct store_backend *ops;
+	const char *target = NULL;
+	enum store_status st = STORE_OK;
+	struct store *s = NULL;
+	pthread_condattr_t ca;
+	int rc;
+
+	if (err == NULL)
+		err = &local;
+	if ((ops = parse_uri(uri, &target, &st, err)) == NULL)
+		goto fail;
+	if ((s = mem_calloc(1, sizeof(*s))) == NULL)
+		goto nomem;
+	if ((s->batch = mem_reallocarray(NULL, STORE_BATCH_MAX,
+	    sizeof(*s->batch))) == NULL) {
+		mem_free(s);
+		s = NULL;
+		goto nomem;
+	}
+	s->ops = ops;
+	if (opt != NULL)
+		s->opt = *opt;
+	if (s->opt.busy_timeout_ms == 0)
+		s->opt.busy_timeout_ms = STORE_BUSY_MS;
+	if (s->opt.flush_ms == 0)
+		s->opt.flush_ms = STORE_FLUSH_MS;
+	if (s->opt.queue_max == 0)
+		s->opt.queue_max = STORE_QUEUE_MAX;
+	strbuf_init(&s->last_error);
+	strbuf_init(&s->werr);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->done, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
+
+	if ((s->be = ops->open(target, &s->opt, &st, err)) == NULL)
+		goto fail;
+	if ((rc = pthread_create(&s->thread, NULL, writer_main, s)) != 0) {
+		strbuf_appendf(err, "%s: cannot start the writer thread: %s",
+		    uri, strerror(rc));
+		st = STORE_ERR_NOMEM;
+		goto fail;
+	}
+	s->started = true;
+	if (stp != NULL)
+		*stp = STORE_OK;
+	strbuf_release(&local);
+	return s;
+
+nomem:
+	strbuf_appendf(err, "%s: out of memory", uri);
+	st = STORE_ERR_NOMEM;
+fail:
+	store_free(s);
+	if (stp != NULL)
+		*stp = st;
+	strbuf_release(&local);
+	return NULL;
+}
+
+struct store *
+store_open(const char *uri, enum store_durability durability,
+    enum store_status *st, struct strbuf *err)
+{
+	struct store_options opt;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.durability = durability;
+	return store_open_opts(uri, &opt, st, err);
+}
+
+enum store_status
+store_close(struct store *s)
+{
+	enum store_status st;
+
+	if (s == NULL)
+		return STORE_OK;
+	pthread_mutex_lock(&s->lock);
+	if (s->closing) {
+		/* A second close of the same store: a caller bug; the first
+		 * one frees it. */
+		pthread_mutex_unlock(&s->lock);
+		return STORE_ERR_CLOSED;
+	}
+	s->closing = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+
+	/* The writer drains the queue (waiters included), then ends. */
+	pthread_join(s->thread, NULL);
+
+	pthread_mutex_lock(&s->lock);
+	while (s->users > 0)
+		pthread_cond_wait(&s->done, &s->lock);
+	st = s->close_status;
+	pthread_mutex_unlock(&s->lock);
+	store_free(s);
+	return st;
+}
+
+const char *
+store_strerror(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:
+		return "success";
+	case STORE_ERR_NOMEM:
+		return "out of memory";
+	case STORE_ERR_CONFIG:
+		return "bad history database setting";
+	case STORE_ERR_OPEN:
+		return "cannot open the history database";
+	case STORE_ERR_SCHEMA:
+		return "history database schema error";
+	case STORE_ERR_WRITE:
+		return "cannot write to the history database";
+	case STORE_ERR_FULL:
+		return "history queue full";
+	case STORE_ERR_CLOSED:
+		return "history store closed";
+	case STORE_ERR_INVALID:
+		return "history record without its key";
+	case STORE_ERR_READ:
+		return "cannot read the history database";
+	}
+	return "unknown history store status";
+}
+
+const char *
+store_durability_name(enum store_durability d)
+{
+	switch (d) {
+	case STORE_DURABILITY_FULL:
+		return "full";
+	case STORE_DURABILITY_RELAXED:
+		return "relaxed";
+	}
+	return "unknown";
+}
