@@ -15,8 +15,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -67,7 +69,9 @@ milter_settings_set(struct milter_settings *s)
 
 struct msg {
 	struct milter_settings *s;	/* as the message started */
-	struct verify *v;
+	struct verify *v;		/* NULL for a skipped message */
+	const char *skip_reason;	/* "trusted", "authenticated" */
+	char	*message_id;		/* skipped messages: for the row */
 	struct verify_facts facts;	/* strings point into conn and here */
 	char	*mail_from;
 	char	 key[33];
@@ -96,6 +100,7 @@ msg_free(struct msg *m)
 	verify_free(m->v);
 	settings_unref(m->s);
 	mem_free(m->mail_from);
+	mem_free(m->message_id);
 	mem_free(m);
 }
 
@@ -228,6 +233,9 @@ msg_skip(SMFICTX *ctx, struct msg *m, const char *reason)
 	enum store_status st;
 
 	record_fill_skip(&rf, reason, &r);
+	if (m->message_id != NULL)
+		snprintf(r.message_id, sizeof(r.message_id), "%s",
+		    m->message_id);
 	/* A skipped message has no verdict to lose: never wait. */
 	if ((st = store_submit(milter_daemon.store, &r, false)) != STORE_OK)
 		log_msg(LOG_ERR, "history: %s", store_strerror(st));
@@ -268,11 +276,14 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	m->facts.authenticated = auth != NULL && *auth != '\0';
 	if (m->facts.trusted || (m->facts.authenticated &&
 	    m->s->ignore_auth)) {
-		msg_skip(ctx, m, m->facts.trusted ? "trusted" :
-		    "authenticated");
-		msg_free(m);
-		c->msg = NULL;
-		return SMFIS_ACCEPT;
+		/*
+		 * Not judged, but recorded at end of message: Postfix gives
+		 * the queue id only after the first RCPT, and the row should
+		 * carry it and the Message-ID.  Nothing is verified on the way.
+		 */
+		m->skip_reason = m->facts.trusted ? "trusted" :
+		    "authenticated";
+		return SMFIS_CONTINUE;
 	}
 	m->facts.authenticated = false;	/* judged like anyone else */
 	if ((m->v = verify_new_policy(milter_daemon.engine, &m->s->policy,
@@ -294,6 +305,14 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 
 	if (c == NULL || c->msg == NULL)
 		return SMFIS_TEMPFAIL;
+	if (c->msg->v == NULL) {
+		if (c->msg->message_id == NULL &&
+		    strcasecmp(name, "Message-ID") == 0)
+			c->msg->message_id = mem_strndup(value +
+			    strspn(value, " \t"), strnlen(value +
+			    strspn(value, " \t"), 255));
+		return reply(c, SMFIP_NR_HDR);
+	}
 	if (c->pflags & SMFIP_HDR_LEADSPC)
 		verify_header(c->msg->v, name, value, strlen(value));
 	else {
@@ -315,7 +334,8 @@ mlfi_eoh(SMFICTX *ctx)
 
 	if (c == NULL || c->msg == NULL)
 		return SMFIS_TEMPFAIL;
-	verify_eoh(c->msg->v);
+	if (c->msg->v != NULL)
+		verify_eoh(c->msg->v);
 	return reply(c, SMFIP_NR_EOH);
 }
 
@@ -326,7 +346,8 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (c == NULL || c->msg == NULL)
 		return SMFIS_TEMPFAIL;
-	verify_body(c->msg->v, chunk, len);
+	if (c->msg->v != NULL)
+		verify_body(c->msg->v, chunk, len);
 	return reply(c, SMFIP_NR_BODY);
 }
 
@@ -435,6 +456,11 @@ mlfi_eom(SMFICTX *ctx)
 
 	if (c == NULL || (m = c->msg) == NULL)
 		return SMFIS_TEMPFAIL;
+	if (m->v == NULL) {
+		msg_skip(ctx, m, m->skip_reason);
+		rc = SMFIS_ACCEPT;
+		goto done;
+	}
 	if ((vs = verify_eom(m->v, &vd)) != VERIFY_OK) {
 		rc = fail_mode(ctx, m, verify_strerror(vs));
 		goto done;
