@@ -869,71 +869,107 @@ dkimv_body(struct dkimv *v, const unsigned char *buf, size_t len)
 
 /* ---- judgement -------------------------------------------------------- */
 
+/* libopendkim's signature errors and what each means for the result. */
+struct sigerror_rule {
+	int	 err;
+	enum dkimv_result result;
+	const char *reason;
+};
+
 /* The signature's own errors (tag syntax and semantics, section 6.1.1). */
+static const struct sigerror_rule sig_rules[] = {
+	{ DKIM_SIGERROR_EXPIRED, DKIMV_FAIL, "signature expired (x=)" },
+	{ DKIM_SIGERROR_FUTURE, DKIMV_PERMERROR,
+	    "signature time in the future" },
+	{ DKIM_SIGERROR_TIMESTAMPS, DKIMV_NEUTRAL, "x= earlier than t=" },
+	{ DKIM_SIGERROR_DOMAIN, DKIMV_NEUTRAL, "i= not within d=" },
+	{ DKIM_SIGERROR_INVALID_H, DKIMV_PERMERROR, "From not signed (h=)" },
+	{ DKIM_SIGERROR_EMPTY_H, DKIMV_PERMERROR, "From not signed (h=)" },
+	{ DKIM_SIGERROR_MISSING_H, DKIMV_PERMERROR, "From not signed (h=)" },
+	{ DKIM_SIGERROR_TOOLARGE_L, DKIMV_FAIL, "l= longer than the body" },
+	{ DKIM_SIGERROR_VERSION, DKIMV_NEUTRAL,
+	    "unsupported signature version" },
+	{ DKIM_SIGERROR_MISSING_V, DKIMV_NEUTRAL,
+	    "unsupported signature version" },
+	{ DKIM_SIGERROR_EMPTY_V, DKIMV_NEUTRAL,
+	    "unsupported signature version" },
+	{ DKIM_SIGERROR_INVALID_A, DKIMV_NEUTRAL, "unsupported algorithm" },
+	{ DKIM_SIGERROR_MISSING_A, DKIMV_NEUTRAL, "unsupported algorithm" },
+	{ DKIM_SIGERROR_INVALID_HC, DKIMV_NEUTRAL,
+	    "unsupported canonicalization" },
+	{ DKIM_SIGERROR_INVALID_BC, DKIMV_NEUTRAL,
+	    "unsupported canonicalization" },
+	{ DKIM_SIGERROR_INVALID_Q, DKIMV_NEUTRAL,
+	    "unsupported query method (q=)" },
+	{ DKIM_SIGERROR_INVALID_QO, DKIMV_NEUTRAL,
+	    "unsupported query method (q=)" },
+	{ DKIM_SIGERROR_INVALID_L, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_MISSING_D, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_EMPTY_D, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_MISSING_S, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_EMPTY_S, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_MISSING_B, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_EMPTY_B, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_CORRUPT_B, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_MISSING_BH, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_EMPTY_BH, DKIMV_NEUTRAL, "signature syntax error" },
+	{ DKIM_SIGERROR_CORRUPT_BH, DKIMV_NEUTRAL, "signature syntax error" },
+};
+
+/* Errors found with the key (section 6.1.2) and in verifying (6.1.3). */
+static const struct sigerror_rule key_rules[] = {
+	{ DKIM_SIGERROR_KEYFAIL, DKIMV_TEMPERROR,
+	    "key lookup failed temporarily" },
+	/* Section 3.6.1: an empty p= means the key was revoked. */
+	{ DKIM_SIGERROR_KEYREVOKED, DKIMV_FAIL, "key revoked" },
+	/* RFC 8301 section 3.2. */
+	{ DKIM_SIGERROR_KEYTOOSMALL, DKIMV_FAIL, "key too small (RFC 8301)" },
+	{ DKIM_SIGERROR_KEYHASHMISMATCH, DKIMV_PERMERROR,
+	    "key h= does not allow the hash" },
+	{ DKIM_SIGERROR_KEYUNKNOWNHASH, DKIMV_PERMERROR,
+	    "key h= does not allow the hash" },
+	{ DKIM_SIGERROR_NOTEMAILKEY, DKIMV_PERMERROR,
+	    "key not for email (s=)" },
+	{ DKIM_SIGERROR_KEYTYPEUNKNOWN, DKIMV_PERMERROR,
+	    "unsupported key type (k=)" },
+	{ DKIM_SIGERROR_KEYTYPEMISSING, DKIMV_PERMERROR,
+	    "unsupported key type (k=)" },
+	{ DKIM_SIGERROR_KEYVERSION, DKIMV_PERMERROR,
+	    "unsupported key version" },
+	{ DKIM_SIGERROR_KEYDECODE, DKIMV_PERMERROR, "key cannot be decoded" },
+	{ DKIM_SIGERROR_DNSSYNTAX, DKIMV_PERMERROR, "key record syntax error" },
+	{ DKIM_SIGERROR_MULTIREPLY, DKIMV_PERMERROR, "several key records" },
+	{ DKIM_SIGERROR_SUBDOMAIN, DKIMV_PERMERROR,
+	    "key refuses subdomain i= (t=s)" },
+};
+
+/* Apply the rule for err from rules; false if there is none. */
 static bool
-judge_sigerror(int err, struct dkimv_sig *sig)
+judge_by_rule(const struct sigerror_rule *rules, size_t n, int err,
+    struct dkimv_sig *sig)
 {
-	switch (err) {
-	case DKIM_SIGERROR_EXPIRED:
-		set_result(sig, DKIMV_FAIL, "signature expired (x=)");
-		return true;
-	case DKIM_SIGERROR_FUTURE:
-		set_result(sig, DKIMV_PERMERROR, "signature time in the future");
-		return true;
-	case DKIM_SIGERROR_TIMESTAMPS:
-		set_result(sig, DKIMV_NEUTRAL, "x= earlier than t=");
-		return true;
-	case DKIM_SIGERROR_DOMAIN:
-		set_result(sig, DKIMV_NEUTRAL, "i= not within d=");
-		return true;
-	case DKIM_SIGERROR_INVALID_H:
-	case DKIM_SIGERROR_EMPTY_H:
-	case DKIM_SIGERROR_MISSING_H:
-		set_result(sig, DKIMV_PERMERROR, "From not signed (h=)");
-		return true;
-	case DKIM_SIGERROR_TOOLARGE_L:
-		set_result(sig, DKIMV_FAIL, "l= longer than the body");
-		return true;
-	case DKIM_SIGERROR_VERSION:
-	case DKIM_SIGERROR_MISSING_V:
-	case DKIM_SIGERROR_EMPTY_V:
-		set_result(sig, DKIMV_NEUTRAL, "unsupported signature version");
-		return true;
-	case DKIM_SIGERROR_INVALID_A:
-	case DKIM_SIGERROR_MISSING_A:
-		set_result(sig, DKIMV_NEUTRAL, "unsupported algorithm");
-		return true;
-	case DKIM_SIGERROR_INVALID_HC:
-	case DKIM_SIGERROR_INVALID_BC:
-		set_result(sig, DKIMV_NEUTRAL, "unsupported canonicalization");
-		return true;
-	case DKIM_SIGERROR_INVALID_Q:
-	case DKIM_SIGERROR_INVALID_QO:
-		set_result(sig, DKIMV_NEUTRAL, "unsupported query method (q=)");
-		return true;
-	case DKIM_SIGERROR_INVALID_L:
-	case DKIM_SIGERROR_MISSING_D:
-	case DKIM_SIGERROR_EMPTY_D:
-	case DKIM_SIGERROR_MISSING_S:
-	case DKIM_SIGERROR_EMPTY_S:
-	case DKIM_SIGERROR_MISSING_B:
-	case DKIM_SIGERROR_EMPTY_B:
-	case DKIM_SIGERROR_CORRUPT_B:
-	case DKIM_SIGERROR_MISSING_BH:
-	case DKIM_SIGERROR_EMPTY_BH:
-	case DKIM_SIGERROR_CORRUPT_BH:
-		set_result(sig, DKIMV_NEUTRAL, "signature syntax error");
-		return true;
-	}
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rules[i].err == err) {
+			set_result(sig, rules[i].result, rules[i].reason);
+			return true;
+		}
 	return false;
 }
 
-/* Errors found with the key (section 6.1.2) and in verifying (6.1.3). */
+static bool
+judge_sigerror(int err, struct dkimv_sig *sig)
+{
+	return judge_by_rule(sig_rules, sizeof(sig_rules) /
+	    sizeof(sig_rules[0]), err, sig);
+}
+
 static void
 judge_keyerror(int err, const struct dkimv_note *note, struct dkimv_sig *sig)
 {
-	switch (err) {
-	case DKIM_SIGERROR_NOKEY:
+	if (err == DKIM_SIGERROR_NOKEY) {
+		/* "No key" covers every lookup outcome; our note says which. */
 		switch (note->key) {
 		case KEYNOTE_TEMPFAIL:
 			set_result(sig, DKIMV_TEMPERROR,
@@ -952,49 +988,11 @@ judge_keyerror(int err, const struct dkimv_note *note, struct dkimv_sig *sig)
 			set_result(sig, DKIMV_PERMERROR, "no key for signature");
 			break;
 		}
-		break;
-	case DKIM_SIGERROR_KEYFAIL:
-		set_result(sig, DKIMV_TEMPERROR, "key lookup failed temporarily");
-		break;
-	case DKIM_SIGERROR_KEYREVOKED:
-		/* Section 3.6.1: an empty p= means the key was revoked. */
-		set_result(sig, DKIMV_FAIL, "key revoked");
-		break;
-	case DKIM_SIGERROR_KEYTOOSMALL:
-		/* RFC 8301 section 3.2. */
-		set_result(sig, DKIMV_FAIL, "key too small (RFC 8301)");
-		break;
-	case DKIM_SIGERROR_KEYHASHMISMATCH:
-	case DKIM_SIGERROR_KEYUNKNOWNHASH:
-		set_result(sig, DKIMV_PERMERROR, "key h= does not allow the hash");
-		break;
-	case DKIM_SIGERROR_NOTEMAILKEY:
-		set_result(sig, DKIMV_PERMERROR, "key not for email (s=)");
-		break;
-	case DKIM_SIGERROR_KEYTYPEUNKNOWN:
-	case DKIM_SIGERROR_KEYTYPEMISSING:
-		set_result(sig, DKIMV_PERMERROR, "unsupported key type (k=)");
-		break;
-	case DKIM_SIGERROR_KEYVERSION:
-		set_result(sig, DKIMV_PERMERROR, "unsupported key version");
-		break;
-	case DKIM_SIGERROR_KEYDECODE:
-		set_result(sig, DKIMV_PERMERROR, "key cannot be decoded");
-		break;
-	case DKIM_SIGERROR_DNSSYNTAX:
-		set_result(sig, DKIMV_PERMERROR, "key record syntax error");
-		break;
-	case DKIM_SIGERROR_MULTIREPLY:
-		set_result(sig, DKIMV_PERMERROR, "several key records");
-		break;
-	case DKIM_SIGERROR_SUBDOMAIN:
-		set_result(sig, DKIMV_PERMERROR,
-		    "key refuses subdomain i= (t=s)");
-		break;
-	default:
-		set_result(sig, DKIMV_PERMERROR, "verification error");
-		break;
+		return;
 	}
+	if (!judge_by_rule(key_rules, sizeof(key_rules) / sizeof(key_rules[0]),
+	    err, sig))
+		set_result(sig, DKIMV_PERMERROR, "verification error");
 }
 
 /* Judge one signature that libopendkim processed. */

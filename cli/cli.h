@@ -14,6 +14,8 @@
 #include <sysexits.h>
 
 #include "common/conf.h"
+#include "dns/lookup_adapter.h"
+#include "policy/orgdomain.h"
 
 /* Options every subcommand shares. */
 struct cli_ctx {
@@ -34,6 +36,38 @@ struct dns_resolver;
  */
 struct dns_resolver *cli_resolver_new(const struct cli_ctx *,
 	    const char *cmd, const char *override);
+/*
+ * The options --method, --psl-file and --nameserver, shared by the
+ * commands that discover policies.  Their getopt_long values are the
+ * CLI_OPT_* below; use CLI_DISCOVERY_OPTIONS in the option table.
+ */
+enum { CLI_OPT_METHOD = 1000, CLI_OPT_PSL_FILE, CLI_OPT_NAMESERVER };
+#define CLI_DISCOVERY_OPTIONS \
+	{ "method", required_argument, NULL, CLI_OPT_METHOD }, \
+	{ "psl-file", required_argument, NULL, CLI_OPT_PSL_FILE }, \
+	{ "nameserver", required_argument, NULL, CLI_OPT_NAMESERVER }
+
+struct cli_discovery {
+	struct orgdomain_config oc;	/* ready after cli_discovery_open() */
+	const char *pslfile;
+	const char *nameserver;
+	orgdomain_psl *psl;
+	struct dns_resolver *res;
+	struct dns_lookup_ctx lctx;
+};
+
+/* Defaults from the configuration (PolicyDiscovery, PublicSuffixList). */
+void	cli_discovery_init(struct cli_discovery *, const struct cli_ctx *);
+/* Take option ch if it is one of ours: 0 taken, -1 bad value (printed),
+ * 1 not ours. */
+int	cli_discovery_option(struct cli_discovery *, const char *cmd, int ch,
+	    const char *arg);
+/* Load the list (psl) and, when dns, the resolver.  EX_OK or an exit
+ * status after printing why. */
+int	cli_discovery_open(struct cli_discovery *, const struct cli_ctx *,
+	    const char *cmd, bool dns);
+void	cli_discovery_close(struct cli_discovery *);
+
 /* True when stdout is a terminal (colour and progress output). */
 bool	cli_stdout_is_tty(void);
 
@@ -62,5 +96,6 @@ int	cmd_lookup(struct cli_ctx *, int, char **);
 int	cmd_orgdomain(struct cli_ctx *, int, char **);
 int	cmd_check(struct cli_ctx *, int, char **);
 int	cmd_evaluate(struct cli_ctx *, int, char **);
+int	cmd_report(struct cli_ctx *, int, char **);
 
 #endif

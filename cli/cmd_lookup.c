@@ -34,43 +34,28 @@ int
 cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "method", required_argument, NULL, 'm' },
-		{ "psl-file", required_argument, NULL, 'p' },
-		{ "nameserver", required_argument, NULL, 'n' },
+		CLI_DISCOVERY_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct orgdomain_config oc = { ORGDOMAIN_TREEWALK, NULL, NULL, NULL };
+	struct cli_discovery d;
 	struct discover_result *dr = NULL;
-	struct dns_lookup_ctx lctx;
-	struct dns_resolver *res = NULL;
-	orgdomain_psl *psl = NULL;
-	const char *pslfile = conf_str(ctx->conf, "PublicSuffixList");
-	const char *ns = NULL;
 	struct strbuf out = STRBUF_INIT;
 	enum discover_status st;
 	struct json j;
 	bool json = false;
 	int ch, rc = EX_OK;
 
-	if (conf_enum(ctx->conf, "PolicyDiscovery") == CONFKEYS_DISCOVERY_PSL)
-		oc.method = ORGDOMAIN_PSL;
+	cli_discovery_init(&d, ctx);
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'm':
-			if (orgdomain_method_parse(optarg, &oc.method) != 0) {
-				cli_error(cmd, "--method %s: expected treewalk "
-				    "or psl", optarg);
+		if ((rc = cli_discovery_option(&d, cmd, ch, optarg)) <= 0) {
+			if (rc < 0)
 				return EX_USAGE;
-			}
-			break;
-		case 'p':
-			pslfile = optarg;
-			break;
-		case 'n':
-			ns = optarg;
-			break;
+			continue;
+		}
+		rc = EX_OK;
+		switch (ch) {
 		case 'j':
 			json = true;
 			break;
@@ -86,25 +71,9 @@ cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
 		usage();
 		return EX_USAGE;
 	}
-	if (oc.method == ORGDOMAIN_PSL) {
-		enum orgdomain_status err;
-
-		if ((psl = orgdomain_psl_new(pslfile, &err)) == NULL) {
-			cli_error(cmd, "%s: %s", pslfile,
-			    orgdomain_strerror(err));
-			return EX_NOINPUT;
-		}
-		oc.psl = psl;
-	}
-	if ((res = cli_resolver_new(ctx, cmd, ns)) == NULL) {
-		orgdomain_psl_free(psl);
-		return EX_CONFIG;
-	}
-	dns_lookup_ctx_init(&lctx, res, NULL);
-	oc.lookup = dns_lookup;
-	oc.lookup_ctx = &lctx;
-
-	st = discover_policy(&oc, argv[optind], &dr);
+	if ((rc = cli_discovery_open(&d, ctx, cmd, true)) != EX_OK)
+		goto done;
+	st = discover_policy(&d.oc, argv[optind], &dr);
 	if (dr == NULL) {
 		cli_error(cmd, "%s: %s", argv[optind], discover_strerror(st));
 		rc = st == DISCOVER_ERR_NOMEM ? EX_OSERR : EX_DATAERR;
@@ -124,7 +93,6 @@ cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
 done:
 	strbuf_release(&out);
 	discover_result_free(dr);
-	orgdomain_psl_free(psl);
-	dns_resolver_free(res);
+	cli_discovery_close(&d);
 	return rc;
 }

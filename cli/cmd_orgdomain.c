@@ -39,41 +39,26 @@ int
 cmd_orgdomain(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "method", required_argument, NULL, 'm' },
-		{ "psl-file", required_argument, NULL, 'p' },
-		{ "nameserver", required_argument, NULL, 'n' },
+		CLI_DISCOVERY_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct orgdomain_config oc = { ORGDOMAIN_TREEWALK, NULL, NULL, NULL };
-	struct dns_lookup_ctx lctx;
-	struct dns_resolver *res = NULL;
-	orgdomain_psl *psl = NULL;
-	const char *pslfile = conf_str(ctx->conf, "PublicSuffixList");
-	const char *ns = NULL;
+	struct cli_discovery d;
 	struct strbuf out = STRBUF_INIT;
 	struct json j;
 	bool json = false;
 	int ch, i, rc = EX_OK;
 
-	if (conf_enum(ctx->conf, "PolicyDiscovery") == CONFKEYS_DISCOVERY_PSL)
-		oc.method = ORGDOMAIN_PSL;
+	cli_discovery_init(&d, ctx);
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'm':
-			if (orgdomain_method_parse(optarg, &oc.method) != 0) {
-				cli_error(cmd, "--method %s: expected treewalk "
-				    "or psl", optarg);
+		if ((rc = cli_discovery_option(&d, cmd, ch, optarg)) <= 0) {
+			if (rc < 0)
 				return EX_USAGE;
-			}
-			break;
-		case 'p':
-			pslfile = optarg;
-			break;
-		case 'n':
-			ns = optarg;
-			break;
+			continue;
+		}
+		rc = EX_OK;
+		switch (ch) {
 		case 'j':
 			json = true;
 			break;
@@ -90,21 +75,11 @@ cmd_orgdomain(struct cli_ctx *ctx, int argc, char **argv)
 		return EX_USAGE;
 	}
 
-	if (oc.method == ORGDOMAIN_PSL) {
-		enum orgdomain_status err;
-
-		if ((psl = orgdomain_psl_new(pslfile, &err)) == NULL) {
-			cli_error(cmd, "%s: %s", pslfile,
-			    orgdomain_strerror(err));
-			return EX_NOINPUT;
-		}
-		oc.psl = psl;
-	} else {
-		if ((res = cli_resolver_new(ctx, cmd, ns)) == NULL)
-			return EX_CONFIG;
-		dns_lookup_ctx_init(&lctx, res, NULL);
-		oc.lookup = dns_lookup;
-		oc.lookup_ctx = &lctx;
+	/* The public suffix list works offline; the tree walk needs DNS. */
+	if ((rc = cli_discovery_open(&d, ctx, cmd,
+	    d.oc.method == ORGDOMAIN_TREEWALK)) != EX_OK) {
+		cli_discovery_close(&d);
+		return rc;
 	}
 
 	json_init(&j, &out, true);
@@ -112,7 +87,7 @@ cmd_orgdomain(struct cli_ctx *ctx, int argc, char **argv)
 		json_array_begin(&j);
 	for (i = optind; i < argc; i++) {
 		char *org = NULL;
-		enum orgdomain_status st = orgdomain_find(&oc, argv[i], &org,
+		enum orgdomain_status st = orgdomain_find(&d.oc, argv[i], &org,
 		    NULL);
 
 		if (json) {
@@ -120,7 +95,7 @@ cmd_orgdomain(struct cli_ctx *ctx, int argc, char **argv)
 			json_kv_string(&j, "name", argv[i]);
 			json_kv_string(&j, "orgdomain", org);
 			json_kv_string(&j, "method",
-			    orgdomain_method_name(oc.method));
+			    orgdomain_method_name(d.oc.method));
 			json_kv_string(&j, "status",
 			    orgdomain_status_name(st));
 			json_object_end(&j);
@@ -142,7 +117,6 @@ cmd_orgdomain(struct cli_ctx *ctx, int argc, char **argv)
 		printf("%s\n", strbuf_cstr(&out));
 	}
 	strbuf_release(&out);
-	orgdomain_psl_free(psl);
-	dns_resolver_free(res);
+	cli_discovery_close(&d);
 	return rc;
 }

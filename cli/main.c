@@ -36,6 +36,8 @@ static const struct {
 	{ "check", cmd_check, "grade a DMARC record" },
 	{ "evaluate", cmd_evaluate,
 	    "evaluate DMARC for given authentication results" },
+	{ "report", cmd_report,
+	    "build aggregate reports from the history (--dry-run)" },
 };
 
 int

@@ -1,10 +1,16 @@
 /*
- * resolve.c - the resolver the subcommands share, built from dmarcd.conf
- * (Nameservers, DNSTimeout, DNSRetries) and the --nameserver flag.
+ * resolve.c - what the subcommands share to find policies: the resolver
+ * built from dmarcd.conf (Nameservers, DNSTimeout, DNSRetries) or
+ * --nameserver, and the --method / --psl-file choice of organizational
+ * domain.
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "cli.h"
+#include "common/confkeys.h"
+#include "dns/lookup_adapter.h"
 #include "dns/resolver.h"
 
 struct dns_resolver *
@@ -45,4 +51,68 @@ cli_resolver_new(const struct cli_ctx *ctx, const char *cmd,
 		cli_error(cmd, "cannot start the resolver: %s",
 		    dns_strerror(st));
 	return res;
+}
+
+void
+cli_discovery_init(struct cli_discovery *d, const struct cli_ctx *ctx)
+{
+	memset(d, 0, sizeof(*d));
+	d->oc.method = conf_enum(ctx->conf, "PolicyDiscovery") ==
+	    CONFKEYS_DISCOVERY_PSL ? ORGDOMAIN_PSL : ORGDOMAIN_TREEWALK;
+	d->pslfile = conf_str(ctx->conf, "PublicSuffixList");
+}
+
+int
+cli_discovery_option(struct cli_discovery *d, const char *cmd, int ch,
+    const char *arg)
+{
+	switch (ch) {
+	case CLI_OPT_METHOD:
+		if (orgdomain_method_parse(arg, &d->oc.method) != 0) {
+			cli_error(cmd, "--method %s: expected treewalk or psl",
+			    arg);
+			return -1;
+		}
+		return 0;
+	case CLI_OPT_PSL_FILE:
+		d->pslfile = arg;
+		return 0;
+	case CLI_OPT_NAMESERVER:
+		d->nameserver = arg;
+		return 0;
+	}
+	return 1;
+}
+
+int
+cli_discovery_open(struct cli_discovery *d, const struct cli_ctx *ctx,
+    const char *cmd, bool dns)
+{
+	enum orgdomain_status err;
+
+	if (d->oc.method == ORGDOMAIN_PSL) {
+		if ((d->psl = orgdomain_psl_new(d->pslfile, &err)) == NULL) {
+			cli_error(cmd, "%s: %s", d->pslfile,
+			    orgdomain_strerror(err));
+			return EX_NOINPUT;
+		}
+		d->oc.psl = d->psl;
+	}
+	if (!dns)
+		return EX_OK;
+	if ((d->res = cli_resolver_new(ctx, cmd, d->nameserver)) == NULL)
+		return EX_CONFIG;
+	dns_lookup_ctx_init(&d->lctx, d->res, NULL);
+	d->oc.lookup = dns_lookup;
+	d->oc.lookup_ctx = &d->lctx;
+	return EX_OK;
+}
+
+void
+cli_discovery_close(struct cli_discovery *d)
+{
+	orgdomain_psl_free(d->psl);
+	dns_resolver_free(d->res);
+	d->psl = NULL;
+	d->res = NULL;
 }

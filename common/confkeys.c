@@ -99,6 +99,14 @@ const struct conf_key confkeys_dmarcd[] = {
 	    durability_choices,
 	    "full: reply only after the row is committed; relaxed: do not wait" },
 
+	/* dmarcctl report: aggregate reports (RFC 9990 report_metadata) */
+	{ "ReportOrgName", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "org_name of aggregate reports; unset: the host name" },
+	{ "ReportEmail", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "email of aggregate reports; unset: noreply-dmarc@ the host name" },
+	{ "ReportContactInfo", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "extra_contact_info of aggregate reports (a URL); unset: none" },
+
 	/*
 	 * OpenDMARC keys with no effect here: accepted so its configuration
 	 * loads, with a warning that says why (dmarcd.conf(5), "Moving from

@@ -1,0 +1,344 @@
+/*
+ * cmd_report.c - dmarcctl report: build the DMARC aggregate reports of a
+ * period from the verdict history (report/aggregate.h), gzip them and
+ * write them with their RFC 9990 filenames.
+ *
+ *   dmarcctl report [--period yesterday|YYYY-MM-DD|FROM..TO]
+ *       [--domain D] [--format rfc9990|rfc7489] [--json]
+ *       --dry-run --out DIR
+ *
+ * One report per policy domain and UTC day.  Sending is not built yet:
+ * without --dry-run the command says so and exits EX_UNAVAILABLE.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common/json.h"
+#include "common/strbuf.h"
+#include "report/aggregate.h"
+#include "store/store.h"
+
+#define DAY		86400
+#define MAX_DAYS	366	/* one run covers a year at most */
+
+static const char cmd[] = "report";
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: dmarcctl report [--period yesterday|"
+	    "YYYY-MM-DD|FROM..TO] [--domain D]\n"
+	    "                       [--format rfc9990|rfc7489] [--json] "
+	    "--dry-run --out DIR\n");
+}
+
+/* YYYY-MM-DD -> the UTC midnight starting that day; -1 if malformed. */
+static time_t
+parse_day(const char *s, size_t n)
+{
+	char buf[16];
+	struct tm tm;
+	char *end;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(buf, "%Y-%m-%d", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	return timegm(&tm);
+}
+
+/* The period as [*from, *to) on day boundaries; FROM..TO includes both
+ * days.  0, or -1 when malformed. */
+static int
+parse_period(const char *s, time_t now, time_t *from, time_t *to)
+{
+	const char *dots;
+
+	if (strcmp(s, "yesterday") == 0) {
+		*to = now - now % DAY;
+		*from = *to - DAY;
+		return 0;
+	}
+	if ((dots = strstr(s, "..")) != NULL) {
+		*from = parse_day(s, (size_t)(dots - s));
+		*to = parse_day(dots + 2, strlen(dots + 2));
+		if (*from < 0 || *to < *from)
+			return -1;
+		*to += DAY;
+	} else {
+		if ((*from = parse_day(s, strlen(s))) < 0)
+			return -1;
+		*to = *from + DAY;
+	}
+	return (*to - *from) / DAY <= MAX_DAYS ? 0 : -1;
+}
+
+/* Write data to DIR/name through a temporary file and rename(2), so a
+ * reader never sees half a report.  0, or -1 with errno. */
+static int
+write_file(const char *path, const char *data, size_t len)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	size_t off = 0;
+	ssize_t w;
+	int fd, saved;
+
+	strbuf_appendf(&tmp, "%s.tmp", path);
+	if ((fd = open(strbuf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC,
+	    0644)) < 0)
+		goto fail;
+	while (off < len) {
+		if ((w = write(fd, data + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) != 0 || rename(strbuf_cstr(&tmp), path) != 0)
+		goto fail;
+	strbuf_release(&tmp);
+	return 0;
+fail:
+	saved = errno;
+	unlink(strbuf_cstr(&tmp));
+	strbuf_release(&tmp);
+	errno = saved;
+	return -1;
+}
+
+struct run {
+	struct aggregate_meta meta;
+	enum aggregate_format fmt;
+	const char *outdir;
+	bool	 json;
+	struct json j;
+	struct strbuf jout;
+	unsigned reports;
+};
+
+/* Build and write the reports of one day.  An exit status. */
+static int
+run_day(struct run *run, struct store *st, const char *domain, time_t day)
+{
+	struct strbuf err = STRBUF_INIT, xml = STRBUF_INIT, gz = STRBUF_INIT,
+	    path = STRBUF_INIT, name = STRBUF_INIT;
+	const struct aggregate_report *rep;
+	struct aggregate_set *set = NULL;
+	struct aggregate_stats s;
+	enum aggregate_status as;
+	char date[16];
+	struct tm tm;
+	size_t i;
+	int rc = EX_OK;
+
+	gmtime_r(&day, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	if ((as = aggregate_collect(st, domain, day, day + DAY, &set,
+	    &err)) != AGGREGATE_OK) {
+		cli_error(cmd, "%s: %s%s%s", date, aggregate_strerror(as),
+		    err.len ? ": " : "", strbuf_cstr(&err));
+		rc = as == AGGREGATE_ERR_NOMEM ? EX_OSERR : EX_IOERR;
+		goto done;
+	}
+	for (i = 0; i < aggregate_set_count(set); i++) {
+		rep = aggregate_set_get(set, i);
+		aggregate_report_stats(rep, &s);
+		strbuf_reset(&name);
+		strbuf_reset(&path);
+		strbuf_reset(&xml);
+		strbuf_reset(&gz);
+		if (s.messages > 0) {
+			aggregate_filename(rep, &run->meta, &name);
+			strbuf_appendf(&path, "%s/%s", run->outdir,
+			    strbuf_cstr(&name));
+			if ((as = aggregate_write_xml(rep, &run->meta,
+			    run->fmt, &xml)) != AGGREGATE_OK ||
+			    (as = aggregate_gzip(xml.data, xml.len, &gz)) !=
+			    AGGREGATE_OK) {
+				cli_error(cmd, "%s %s: %s",
+				    aggregate_report_domain(rep), date,
+				    aggregate_strerror(as));
+				rc = EX_SOFTWARE;
+				goto done;
+			}
+			if (write_file(strbuf_cstr(&path), gz.data, gz.len) !=
+			    0) {
+				cli_error(cmd, "%s: %s", strbuf_cstr(&path),
+				    strerror(errno));
+				rc = EX_CANTCREAT;
+				goto done;
+			}
+			run->reports++;
+		}
+		if (run->json) {
+			json_object_begin(&run->j);
+			json_kv_string(&run->j, "domain",
+			    aggregate_report_domain(rep));
+			json_kv_string(&run->j, "day", date);
+			json_kv_int(&run->j, "rows", (int64_t)s.rows);
+			json_kv_int(&run->j, "records", (int64_t)s.records);
+			json_kv_int(&run->j, "messages", (int64_t)s.messages);
+			json_kv_int(&run->j, "skipped", (int64_t)s.skipped);
+			json_kv_bool(&run->j, "policy_changed",
+			    s.policies > 1);
+			json_key(&run->j, "file");
+			json_string(&run->j, s.messages > 0 ?
+			    strbuf_cstr(&path) : NULL);
+			json_object_end(&run->j);
+		} else
+			printf("%s %s rows=%llu records=%zu messages=%llu "
+			    "file=%s\n", aggregate_report_domain(rep), date,
+			    (unsigned long long)s.rows, s.records,
+			    (unsigned long long)s.messages, s.messages > 0 ?
+			    strbuf_cstr(&path) : "- (no DMARC-evaluated rows)");
+	}
+done:
+	aggregate_set_free(set);
+	strbuf_release(&err);
+	strbuf_release(&xml);
+	strbuf_release(&gz);
+	strbuf_release(&path);
+	strbuf_release(&name);
+	return rc;
+}
+
+int
+cmd_report(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "period", required_argument, NULL, 'p' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *period = "yesterday", *domain = NULL, *at;
+	struct strbuf err = STRBUF_INIT, email = STRBUF_INIT;
+	struct run run;
+	struct store *st = NULL;
+	enum store_status ss;
+	char host[256];
+	bool dry = false;
+	time_t from, to, day;
+	struct stat sb;
+	int ch, rc = EX_OK;
+
+	memset(&run, 0, sizeof(run));
+	strbuf_init(&run.jout);
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			period = optarg;
+			break;
+		case 'd':
+			domain = optarg;
+			break;
+		case 'f':
+			if (aggregate_format_parse(optarg, &run.fmt) != 0) {
+				cli_error(cmd, "--format %s: expected rfc9990 "
+				    "or rfc7489", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'o':
+			run.outdir = optarg;
+			break;
+		case 'n':
+			dry = true;
+			break;
+		case 'j':
+			run.json = true;
+			break;
+		case 'h':
+			usage();
+			return EX_OK;
+		default:
+			usage();
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return EX_USAGE;
+	}
+	if (!dry) {
+		cli_error(cmd, "sending reports is not implemented yet; use "
+		    "--dry-run --out DIR");
+		return EX_UNAVAILABLE;
+	}
+	if (run.outdir == NULL) {
+		cli_error(cmd, "--dry-run needs --out DIR");
+		usage();
+		return EX_USAGE;
+	}
+	if (stat(run.outdir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		cli_error(cmd, "--out %s: not a directory", run.outdir);
+		return EX_CANTCREAT;
+	}
+	if (parse_period(period, time(NULL), &from, &to) != 0) {
+		cli_error(cmd, "--period %s: expected yesterday, YYYY-MM-DD "
+		    "or FROM..TO (at most %d days)", period, MAX_DAYS);
+		return EX_USAGE;
+	}
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	run.meta.org_name = conf_str(ctx->conf, "ReportOrgName");
+	if (run.meta.org_name == NULL)
+		run.meta.org_name = host;
+	run.meta.email = conf_str(ctx->conf, "ReportEmail");
+	if (run.meta.email == NULL) {
+		strbuf_appendf(&email, "noreply-dmarc@%s", host);
+		run.meta.email = strbuf_cstr(&email);
+	}
+	run.meta.extra_contact_info = conf_str(ctx->conf,
+	    "ReportContactInfo");
+	run.meta.generator = PACKAGE_NAME " " PACKAGE_VERSION;
+	/* The filename's receiver is a domain: the one of ReportEmail. */
+	at = strrchr(run.meta.email, '@');
+	run.meta.receiver = at != NULL && at[1] != '\0' ? at + 1 : host;
+
+	if ((st = store_open(conf_str(ctx->conf, "HistoryDatabase"),
+	    STORE_DURABILITY_RELAXED, &ss, &err)) == NULL) {
+		cli_error(cmd, "%s", strbuf_cstr(&err));
+		rc = EX_NOINPUT;
+		goto done;
+	}
+	if (run.json) {
+		json_init(&run.j, &run.jout, true);
+		json_array_begin(&run.j);
+	}
+	for (day = from; day < to && rc == EX_OK; day += DAY)
+		rc = run_day(&run, st, domain, day);
+	if (run.json) {
+		json_array_end(&run.j);
+		strbuf_appendc(&run.jout, '\n');
+		fputs(strbuf_cstr(&run.jout), stdout);
+	}
+done:
+	if (store_close(st) != STORE_OK && rc == EX_OK)
+		rc = EX_IOERR;
+	strbuf_release(&err);
+	strbuf_release(&email);
+	strbuf_release(&run.jout);
+	return rc;
+}
