@@ -98,6 +98,9 @@ const struct conf_key confkeys_dmarcd[] = {
 	{ "HistoryDurability", NULL, CONF_ENUM, "full", 0, 0,
 	    durability_choices,
 	    "full: reply only after the row is committed; relaxed: do not wait" },
+	{ "HistorySpool", NULL, CONF_STRING, "/var/lib/dmarcd/spool", 0, 0,
+	    NULL, "PostgreSQL: local file holding records while the database "
+	    "is away" },
 
 	/* dmarcctl report: aggregate reports (RFC 9990 report_metadata) */
 	{ "ReportOrgName", NULL, CONF_STRING, NULL, 0, 0, NULL,

@@ -253,6 +253,7 @@ main(int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	enum verify_status vs;
 	enum store_status ss;
+	struct store_options so;
 	static sigset_t set;
 	sigset_t stop;
 	pthread_t th;
@@ -336,8 +337,11 @@ main(int argc, char **argv)
 		log_open("dmarcd", true, settings_facility(fixed.facility));
 	}
 
-	milter_daemon.store = store_open(fixed.history, fixed.history_full ?
-	    STORE_DURABILITY_FULL : STORE_DURABILITY_RELAXED, &ss, &err);
+	memset(&so, 0, sizeof(so));
+	so.durability = fixed.history_full ? STORE_DURABILITY_FULL :
+	    STORE_DURABILITY_RELAXED;
+	so.spool_path = fixed.spool;
+	milter_daemon.store = store_open_opts(fixed.history, &so, &ss, &err);
 	if (milter_daemon.store == NULL)
 		fatal(EX_CANTCREAT, "HistoryDatabase %s: %s", fixed.history,
 		    strbuf_cstr(&err));

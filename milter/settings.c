@@ -147,6 +147,7 @@ settings_fixed(const struct milter_settings *s, struct milter_fixed *f)
 	f->run_as_root = conf_bool(s->conf, "RunAsRoot");
 	f->pidfile = conf_str(s->conf, "PidFile");
 	f->history = conf_str(s->conf, "HistoryDatabase");
+	f->spool = conf_str(s->conf, "HistorySpool");
 	f->history_full = conf_enum(s->conf, "HistoryDurability") ==
 	    CONFKEYS_DURABILITY_FULL;
 	f->use_syslog = conf_bool(s->conf, "Syslog");
@@ -170,11 +171,11 @@ settings_fixed_differ(const struct milter_fixed *a,
 {
 	static const char *const names[] = { "Socket", "SocketMode",
 	    "SocketOwner", "UserID", "PidFile", "HistoryDatabase",
-	    "SyslogFacility" };
+	    "HistorySpool", "SyslogFacility" };
 	const char *av[] = { a->socket, a->socket_mode, a->socket_owner,
-	    a->user, a->pidfile, a->history, a->facility };
+	    a->user, a->pidfile, a->history, a->spool, a->facility };
 	const char *bv[] = { b->socket, b->socket_mode, b->socket_owner,
-	    b->user, b->pidfile, b->history, b->facility };
+	    b->user, b->pidfile, b->history, b->spool, b->facility };
 	bool differ = false;
 	size_t i;
 	bool ns_differ;

@@ -61,6 +61,7 @@ struct milter_fixed {
 	bool	 run_as_root;
 	const char *pidfile;
 	const char *history;
+	const char *spool;
 	bool	 history_full;
 	bool	 use_syslog;
 	const char *facility;

@@ -22,7 +22,16 @@
  * store_flush() waits until the oldest pending record is younger than
  * the call.  Every API call counts itself in `users`, so store_close()
  * frees nothing while another thread is still inside the store.
- * Leaves out: the durable spool (PostgreSQL back-end, issue 5).
+ *
+ * The spool (PostgreSQL only, spool.c): when the back-end fails a batch,
+ * the writer appends the batch to the local spool file instead (one
+ * fsync) and the waiters get STORE_OK.  While the spool holds records,
+ * new batches go behind them in the spool, so rows reach the database
+ * in order; the writer replays the spool (SPOOL_REPLAY_BATCH records per
+ * transaction) when its retry time comes, between batches or while
+ * idle, with a pause that doubles up to STORE_RETRY_MAX_MS, and empties
+ * the file only after the last replayed rows are committed.  Only when
+ * the append fails too (disk full) do the waiters get STORE_ERR_WRITE.
  */
 #include "config.h"
 
@@ -35,10 +44,13 @@
 #include "common/mem.h"
 #include "store/backend.h"
 #include "store/codec.h"
+#include "store/spool.h"
 #include "store/store.h"
 
 #define SPARE_MAX	256	/* free queue nodes kept for reuse */
 #define RETRY_FIRST_MS	50	/* first pause after a failed commit */
+#define SPOOL_REPLAY_BATCH 128	/* records per replay transaction */
+#define REPLAY_FIRST_MS	100	/* first pause before replaying again */
 
 struct waiter {
 	bool			 done;
@@ -88,6 +100,22 @@ struct store {
 	/* the writer thread's own */
 	const struct store_record **batch;
 	struct strbuf		 werr;
+	struct strbuf		 serr;		/* the spool's errors */
+	struct spool		*spool;		/* NULL: none */
+	struct store_record	*replay_recs;	/* SPOOL_REPLAY_BATCH */
+	const struct store_record **replay_ptrs;
+	uint64_t		 replay_at_us;	/* next replay attempt */
+	unsigned		 replay_backoff_ms;
+};
+
+/* What one commit (or replay) did, for the bookkeeping under the lock. */
+struct commit_result {
+	size_t	 inserted;		/* rows of the batch inserted */
+	size_t	 replayed;		/* spooled records committed */
+	size_t	 replay_inserted;	/* of which new rows */
+	bool	 spooled;		/* the batch went to the spool */
+	bool	 db_failed;		/* reason in werr */
+	bool	 spool_failed;		/* reason in serr */
 };
 
 /* Monotonic microseconds. */
@@ -176,14 +204,127 @@ batch_due(const struct store *s, uint64_t now)
 	return due;
 }
 
+/* The next replay after a failed one: a pause that doubles. */
+static void
+replay_later(struct store *s)
+{
+	s->replay_backoff_ms = s->replay_backoff_ms == 0 ? REPLAY_FIRST_MS :
+	    s->replay_backoff_ms * 2 > STORE_RETRY_MAX_MS ? STORE_RETRY_MAX_MS :
+	    s->replay_backoff_ms * 2;
+	s->replay_at_us = now_us() + (uint64_t)s->replay_backoff_ms * 1000;
+}
+
+/*
+ * Replay the spool into the database, oldest first (writer thread,
+ * unlocked).  Stops at the first failure, with the next try scheduled.
+ */
+static void
+spool_replay(struct store *s, struct commit_result *cr)
+{
+	size_t n, i, ins;
+
+	while (spool_pending(s->spool) > 0) {
+		if (spool_peek(s->spool, s->replay_recs, SPOOL_REPLAY_BATCH,
+		    &n, &s->serr) == -1) {
+			cr->spool_failed = true;
+			replay_later(s);
+			return;
+		}
+		if (n > 0) {
+			for (i = 0; i < n; i++)
+				s->replay_ptrs[i] = &s->replay_recs[i];
+			strbuf_reset(&s->werr);
+			if (s->ops->write(s->be, s->replay_ptrs, n, &ins,
+			    &s->werr) != STORE_OK) {
+				cr->db_failed = true;
+				replay_later(s);
+				return;
+			}
+			cr->replayed += n;
+			cr->replay_inserted += ins;
+		}
+		/* Committed: only now may the spool forget them. */
+		if (spool_consume(s->spool, &s->serr) == -1) {
+			cr->spool_failed = true;
+			replay_later(s);
+			return;
+		}
+	}
+	s->replay_backoff_ms = 0;
+	s->replay_at_us = 0;
+}
+
+/*
+ * Commit the batch s->batch[0..n-1] (writer thread, unlocked): to the
+ * database, or with a spool, to the spool when the database fails, or
+ * when older spooled records cannot be replayed yet (they go first).
+ */
+static enum store_status
+commit_batch(struct store *s, size_t n, struct commit_result *cr)
+{
+	enum store_status st;
+
+	if (s->spool != NULL && spool_pending(s->spool) > 0) {
+		if (now_us() >= s->replay_at_us)
+			spool_replay(s, cr);
+		if (spool_pending(s->spool) > 0)
+			goto to_spool;
+	}
+	strbuf_reset(&s->werr);
+	st = s->ops->write(s->be, s->batch, n, &cr->inserted, &s->werr);
+	if (st == STORE_OK)
+		return STORE_OK;
+	cr->db_failed = true;
+	if (s->spool == NULL)
+		return st;
+	replay_later(s);
+to_spool:
+	cr->inserted = 0;
+	if (spool_append(s->spool, s->batch, n, &s->serr) == 0) {
+		cr->spooled = true;
+		return STORE_OK;
+	}
+	cr->spool_failed = true;
+	return STORE_ERR_WRITE;
+}
+
+/* Count what a commit or replay did, and keep its errors (lock held). */
+static void
+commit_account(struct store *s, const struct commit_result *cr)
+{
+	s->stats.replayed += cr->replayed;
+	s->stats.committed += cr->replay_inserted;
+	s->stats.duplicates += cr->replayed - cr->replay_inserted;
+	if (cr->db_failed || cr->spool_failed)
+		strbuf_reset(&s->last_error);
+	if (cr->db_failed) {
+		s->stats.write_errors++;
+		strbuf_append(&s->last_error, strbuf_cstr(&s->werr),
+		    strbuf_len(&s->werr));
+		if (cr->spooled)
+			strbuf_appends(&s->last_error, " (spooled)");
+	}
+	if (cr->spool_failed) {
+		if (cr->db_failed)
+			strbuf_appends(&s->last_error, "; ");
+		strbuf_append(&s->last_error, strbuf_cstr(&s->serr),
+		    strbuf_len(&s->serr));
+	}
+	if (s->spool != NULL) {
+		s->stats.spool_pending = spool_pending(s->spool);
+		s->stats.spool_discarded = spool_discarded(s->spool);
+	}
+}
+
 /* Write one batch from the head of the queue (lock held on entry/exit). */
 static void
 write_batch(struct store *s)
 {
 	struct qnode *first = s->head, *last = NULL, *n, *next;
 	struct qnode *keep = NULL, *keep_last = NULL;
+	struct commit_result cr;
 	enum store_status st;
-	size_t i = 0, nkept = 0, inserted = 0;
+	size_t i = 0, nkept = 0;
 
 	for (n = first; n != NULL && i < STORE_BATCH_MAX; n = n->next) {
 		s->batch[i++] = &n->rec;
@@ -198,15 +339,22 @@ write_batch(struct store *s)
 	s->inflight_seq = first->seq;
 
 	pthread_mutex_unlock(&s->lock);
+	memset(&cr, 0, sizeof(cr));
 	strbuf_reset(&s->werr);
-	st = s->ops->write(s->be, s->batch, i, &inserted, &s->werr);
+	strbuf_reset(&s->serr);
+	st = commit_batch(s, i, &cr);
 	pthread_mutex_lock(&s->lock);
 
 	s->ninflight = 0;
+	commit_account(s, &cr);
 	if (st == STORE_OK) {
-		s->stats.committed += inserted;
-		s->stats.duplicates += i - inserted;
-		s->stats.batches++;
+		if (cr.spooled)
+			s->stats.spooled += i;
+		else {
+			s->stats.committed += cr.inserted;
+			s->stats.duplicates += i - cr.inserted;
+			s->stats.batches++;
+		}
 		s->backoff_ms = 0;
 		s->retry_at_us = 0;
 		for (n = first; n != NULL; n = next) {
@@ -217,11 +365,9 @@ write_batch(struct store *s)
 		goto wake;
 	}
 
-	s->stats.write_errors++;
+	if (!cr.db_failed)
+		s->stats.write_errors++;
 	s->fail_gen++;
-	strbuf_reset(&s->last_error);
-	strbuf_append(&s->last_error, strbuf_cstr(&s->werr),
-	    strbuf_len(&s->werr));
 	s->backoff_ms = s->backoff_ms == 0 ? RETRY_FIRST_MS :
 	    s->backoff_ms * 2 > STORE_RETRY_MAX_MS ? STORE_RETRY_MAX_MS :
 	    s->backoff_ms * 2;
@@ -260,6 +406,22 @@ wake:
 	pthread_cond_broadcast(&s->done);
 }
 
+/* Replay while the queue is empty (lock held on entry/exit). */
+static void
+replay_idle(struct store *s)
+{
+	struct commit_result cr;
+
+	pthread_mutex_unlock(&s->lock);
+	memset(&cr, 0, sizeof(cr));
+	strbuf_reset(&s->werr);
+	strbuf_reset(&s->serr);
+	spool_replay(s, &cr);
+	pthread_mutex_lock(&s->lock);
+	commit_account(s, &cr);
+	pthread_cond_broadcast(&s->done);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -268,6 +430,20 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
+		if (s->head == NULL && s->spool != NULL &&
+		    spool_pending(s->spool) > 0) {
+			/* Idle with spooled records: replay when due (and
+			 * once more when closing). */
+			now = now_us();
+			if (!s->closing && now < s->replay_at_us) {
+				wait_until(s, s->replay_at_us);
+				continue;
+			}
+			replay_idle(s);
+			if (s->closing && s->head == NULL)
+				break;
+			continue;
+		}
 		if (s->head == NULL) {
 			if (s->closing)
 				break;
@@ -463,31 +639,46 @@ store_query_verdicts(struct store *s, const char *policy_domain, time_t from,
 	return st;
 }
 
-/* A URI for a message, with any password in it hidden. */
+/* uri, with the value of a "password=" parameter hidden. */
 static void
-append_uri_redacted(struct strbuf *out, const char *uri)
+append_params_redacted(struct strbuf *out, const char *uri)
+{
+	const char *p, *end;
+
+	while ((p = strstr(uri, "password=")) != NULL) {
+		p += 9;
+		strbuf_append(out, uri, (size_t)(p - uri));
+		strbuf_appends(out, "*****");
+		end = p + strcspn(p, "& ");
+		uri = end;
+	}
+	strbuf_appends(out, uri);
+}
+
+void
+store_uri_redact(struct strbuf *out, const char *uri)
 {
 	const char *auth = strstr(uri, "://"), *at, *colon, *slash;
 
 	if (auth == NULL) {
-		strbuf_appends(out, uri);
+		append_params_redacted(out, uri);
 		return;
 	}
 	auth += 3;
 	slash = strchr(auth, '/');
 	at = strchr(auth, '@');
 	if (at == NULL || (slash != NULL && at > slash)) {
-		strbuf_appends(out, uri);
+		append_params_redacted(out, uri);
 		return;
 	}
 	colon = memchr(auth, ':', (size_t)(at - auth));
 	if (colon == NULL) {
-		strbuf_appends(out, uri);
+		append_params_redacted(out, uri);
 		return;
 	}
 	strbuf_append(out, uri, (size_t)(colon - uri));
 	strbuf_appends(out, ":*****");
-	strbuf_appends(out, at);
+	append_params_redacted(out, at);
 }
 
 /* The back-end for uri and the target it gets; NULL with *st and err. */
@@ -510,17 +701,16 @@ parse_uri(const char *uri, const char **target, enum store_status *st,
 	}
 	if (strncmp(uri, "postgresql://", 13) == 0 ||
 	    strncmp(uri, "postgres://", 11) == 0) {
-		append_uri_redacted(err, uri);
-		strbuf_appends(err, ": the PostgreSQL back-end is not built "
-		    "yet; use a file path for SQLite");
-		return NULL;
+		/* libpq reads the URI itself. */
+		*target = uri;
+		return &store_backend_pgsql;
 	}
 	/* "scheme:" (RFC 3986 section 3.1) that we do not know. */
 	n = strspn(uri, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
 	if (n > 0 && uri[n] == ':' && ((uri[0] >= 'a' && uri[0] <= 'z') ||
 	    (uri[0] >= 'A' && uri[0] <= 'Z'))) {
-		append_uri_redacted(err, uri);
+		store_uri_redact(err, uri);
 		strbuf_appendf(err, ": unknown database type \"%.*s\" (use a "
 		    "file path, sqlite:PATH or postgresql://...; write a "
 		    "relative path with a colon as ./%.*s)", (int)n, uri,
@@ -548,8 +738,12 @@ store_free(struct store *s)
 	}
 	if (s->be != NULL)
 		s->ops->close(s->be);
+	spool_free(s->spool);
+	mem_free(s->replay_recs);
+	mem_free(s->replay_ptrs);
 	strbuf_release(&s->last_error);
 	strbuf_release(&s->werr);
+	strbuf_release(&s->serr);
 	mem_free(s->batch);
 	pthread_cond_destroy(&s->done);
 	pthread_cond_destroy(&s->wake);
@@ -592,6 +786,7 @@ store_open_opts(const char *uri, const struct store_options *opt,
 		s->opt.queue_max = STORE_QUEUE_MAX;
 	strbuf_init(&s->last_error);
 	strbuf_init(&s->werr);
+	strbuf_init(&s->serr);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->done, NULL);
 	pthread_condattr_init(&ca);
@@ -601,9 +796,25 @@ store_open_opts(const char *uri, const struct store_options *opt,
 
 	if ((s->be = ops->open(target, &s->opt, &st, err)) == NULL)
 		goto fail;
+	if (ops == &store_backend_pgsql && s->opt.spool_path != NULL &&
+	    *s->opt.spool_path != '\0') {
+		if ((s->spool = spool_open(s->opt.spool_path, err)) == NULL) {
+			st = STORE_ERR_OPEN;
+			goto fail;
+		}
+		if ((s->replay_recs = mem_reallocarray(NULL,
+		    SPOOL_REPLAY_BATCH, sizeof(*s->replay_recs))) == NULL ||
+		    (s->replay_ptrs = mem_reallocarray(NULL,
+		    SPOOL_REPLAY_BATCH, sizeof(*s->replay_ptrs))) == NULL)
+			goto nomem;
+		s->stats.spool_pending = spool_pending(s->spool);
+		s->stats.spool_discarded = spool_discarded(s->spool);
+	}
+	s->opt.spool_path = NULL;	/* the caller's string: not kept */
 	if ((rc = pthread_create(&s->thread, NULL, writer_main, s)) != 0) {
-		strbuf_appendf(err, "%s: cannot start the writer thread: %s",
-		    uri, strerror(rc));
+		store_uri_redact(err, uri);
+		strbuf_appendf(err, ": cannot start the writer thread: %s",
+		    strerror(rc));
 		st = STORE_ERR_NOMEM;
 		goto fail;
 	}
@@ -614,7 +825,8 @@ store_open_opts(const char *uri, const struct store_options *opt,
 	return s;
 
 nomem:
-	strbuf_appendf(err, "%s: out of memory", uri);
+	store_uri_redact(err, uri);
+	strbuf_appends(err, ": out of memory");
 	st = STORE_ERR_NOMEM;
 fail:
 	store_free(s);

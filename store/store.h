@@ -153,6 +153,11 @@ struct store_options {
 	uint64_t max_bytes;		/* cap on the database size; a write
 					   past it fails as a full disk
 					   (SQLite max_page_count); 0 none */
+	const char *spool_path;		/* PostgreSQL: the durable spool
+					   file (HistorySpool); NULL: none,
+					   a failed commit fails its waiters
+					   as with SQLite.  Ignored for
+					   SQLite (same disk: no gain). */
 };
 
 /*
@@ -161,7 +166,21 @@ struct store_options {
  *                             (mode 0640) with its schema if missing and
  *                             migrated if older ("sqlite://PATH" is read
  *                             as "sqlite:PATH" too);
- *   "postgresql://..."        not built yet: STORE_ERR_CONFIG.
+ *   "postgresql://..." or "postgres://..."
+ *                             PostgreSQL (libpq connection URI); the
+ *                             schema is created or migrated the same
+ *                             way; the server must be reachable now
+ *                             (STORE_ERR_OPEN otherwise).  With
+ *                             opt->spool_path, a batch the database
+ *                             cannot commit (down, or slower than
+ *                             busy_timeout_ms) is appended to the spool
+ *                             and fsync'd instead, and its waiters get
+ *                             STORE_OK; the writer replays the spool in
+ *                             order when the database is back (also at
+ *                             the next open), and empties it once every
+ *                             replayed row is committed.  Only a failed
+ *                             append (disk full) gives STORE_ERR_WRITE.
+ * Messages show a URI with its password hidden.
  * Any other "scheme:" prefix is STORE_ERR_CONFIG; write a relative path
  * that holds a colon as "./a:b".  A database whose schema is newer than
  * this build knows is STORE_ERR_SCHEMA, and is left untouched.
@@ -220,6 +239,10 @@ struct store_stats {
 	uint64_t batches;	/* transactions committed */
 	uint64_t write_errors;	/* transactions that failed */
 	size_t	 queued;	/* waiting or being written now */
+	uint64_t spooled;	/* records appended to the spool */
+	uint64_t replayed;	/* spooled records committed since */
+	uint64_t spool_discarded; /* torn or corrupt spool records */
+	size_t	 spool_pending;	/* records in the spool now */
 };
 void	 store_get_stats(struct store *, struct store_stats *);
 

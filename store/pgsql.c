@@ -1,0 +1,668 @@
+/*
+ * pgsql.c - the PostgreSQL back-end of the store (many MTAs, one
+ * database).
+ *
+ * One write connection, used by the writer thread only, with a
+ * statement timeout (busy_timeout_ms) so a stalled server fails a batch
+ * instead of holding the milter: store.c then spools it.  A lost
+ * connection is re-opened at the next batch.  A batch is one BEGIN ...
+ * COMMIT around a prepared INSERT ... ON CONFLICT DO NOTHING on the key
+ * (node, message_key, author_index): replays from the spool, or the
+ * same record from two tries, are no-ops, counted by the command tag.
+ * FULL durability keeps synchronous_commit on; RELAXED turns it off for
+ * the session.  Reads open their own connection per call.
+ *
+ * The schema is the SQLite one (schema.c) with PostgreSQL types, under
+ * the same version numbers, migrated in one transaction under an
+ * advisory lock so that nodes starting together migrate once.  Messages
+ * name the database by its URI with the password hidden.  Text that is
+ * not valid UTF-8 (8-bit HELO or Message-ID) has its bad bytes replaced
+ * by "?", since PostgreSQL refuses it and a refused row would block the
+ * batch forever.  Leaves out: pipelining the inserts, TLS settings
+ * other than what the URI says, starting while the database is down.
+ */
+#include "config.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/mem.h"
+#include "store/backend.h"
+#include "store/codec.h"
+
+#define PG_INSERT_NAME	"dmarcd_verdict_insert"
+#define PG_LOCK_KEY	"7237164815651845"	/* advisory lock: migrations */
+
+struct pg_migration {
+	int		 version;
+	const char	*description;
+	const char	*sql;
+};
+
+static const char pg_schema_v1[] =
+	"CREATE TABLE verdicts (\n"
+	"  id               BIGSERIAL PRIMARY KEY,\n"
+	"  node             TEXT NOT NULL,\n"
+	"  message_key      TEXT NOT NULL,\n"
+	"  author_index     INTEGER NOT NULL,\n"
+	"  received         BIGINT NOT NULL,\n"
+	"  day              BIGINT NOT NULL,\n"
+	"  queue_id         TEXT NOT NULL DEFAULT '',\n"
+	"  message_id       TEXT NOT NULL DEFAULT '',\n"
+	"  client_ip        TEXT NOT NULL DEFAULT '',\n"
+	"  helo             TEXT NOT NULL DEFAULT '',\n"
+	"  mail_from_domain TEXT NOT NULL DEFAULT '',\n"
+	"  header_from      TEXT NOT NULL DEFAULT '',\n"
+	"  policy_domain    TEXT NOT NULL DEFAULT '',\n"
+	"  org_domain       TEXT NOT NULL DEFAULT '',\n"
+	"  discovery_method TEXT NOT NULL DEFAULT '',\n"
+	"  p                TEXT NOT NULL DEFAULT '',\n"
+	"  sp               TEXT NOT NULL DEFAULT '',\n"
+	"  np               TEXT NOT NULL DEFAULT '',\n"
+	"  pct              INTEGER NOT NULL DEFAULT -1,\n"
+	"  testing          INTEGER NOT NULL DEFAULT 0,\n"
+	"  adkim            TEXT NOT NULL DEFAULT '',\n"
+	"  aspf             TEXT NOT NULL DEFAULT '',\n"
+	"  fo               TEXT NOT NULL DEFAULT '',\n"
+	"  rua              TEXT NOT NULL DEFAULT '',\n"
+	"  ruf              TEXT NOT NULL DEFAULT '',\n"
+	"  spf_result       TEXT NOT NULL DEFAULT '',\n"
+	"  spf_domain       TEXT NOT NULL DEFAULT '',\n"
+	"  spf_scope        TEXT NOT NULL DEFAULT '',\n"
+	"  spf_aligned      INTEGER NOT NULL DEFAULT 0,\n"
+	"  ndkim            INTEGER NOT NULL DEFAULT 0,\n"
+	"  dkim             TEXT NOT NULL DEFAULT '',\n"
+	"  eval_dkim        TEXT NOT NULL DEFAULT 'fail',\n"
+	"  eval_spf         TEXT NOT NULL DEFAULT 'fail',\n"
+	"  dmarc_result     TEXT NOT NULL DEFAULT '',\n"
+	"  policy           TEXT NOT NULL DEFAULT '',\n"
+	"  disposition      TEXT NOT NULL DEFAULT '',\n"
+	"  reasons          TEXT NOT NULL DEFAULT '',\n"
+	"  reason_comment   TEXT NOT NULL DEFAULT '',\n"
+	"  action           TEXT NOT NULL DEFAULT '',\n"
+	"  skip_reason      TEXT NOT NULL DEFAULT '',\n"
+	"  UNIQUE (node, message_key, author_index)\n"
+	");\n"
+	"CREATE INDEX verdicts_domain_received\n"
+	"  ON verdicts (policy_domain, received);\n"
+	"CREATE INDEX verdicts_day_domain ON verdicts (day, policy_domain);\n";
+
+/* The same versions as store_sqlite_migrations (schema.c). */
+static const struct pg_migration pg_migrations[] = {
+	{ 1, "verdicts", pg_schema_v1 },
+};
+#define PG_NMIGRATIONS	(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
+
+struct pgsql_be {
+	char		*uri;		/* with the password: for libpq only */
+	char		*label;		/* the URI with the password hidden */
+	PGconn		*conn;		/* the writer's */
+	bool		 prepared;
+	bool		 relaxed;
+	unsigned	 timeout_ms;
+	struct strbuf	 scratch;	/* DKIM column text */
+	char		*pbuf;		/* parameter values, NUL-separated */
+	size_t		 pcap;
+	size_t		*poff;
+	const char	**pval;
+};
+
+/* libpq prints notices on stderr by default; the library never logs. */
+static void
+quiet_notices(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* libpq's message without its trailing newline. */
+static void
+append_pq_error(struct strbuf *err, const char *msg)
+{
+	char line[401];
+	size_t n = msg != NULL ? strlen(msg) : 0, i;
+
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	if (n == 0) {
+		strbuf_appends(err, "unknown error");
+		return;
+	}
+	/* libpq's messages span lines: make them one log line. */
+	if (n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	for (i = 0; i < n; i++)
+		line[i] = msg[i] == '\n' || msg[i] == '\t' ? ' ' : msg[i];
+	strbuf_append_escaped(err, line, n, 400);
+}
+
+/* Run sql; true when it gave want. */
+static bool
+exec_ok(PGconn *c, const char *sql, ExecStatusType want)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = r != NULL && PQresultStatus(r) == want;
+
+	PQclear(r);
+	return ok;
+}
+
+/* Connect with our session settings; NULL with err. */
+static PGconn *
+pg_connect(const struct pgsql_be *be, enum store_status *st,
+    struct strbuf *err)
+{
+	const char *keys[] = { "connect_timeout", "application_name",
+	    "dbname", NULL };
+	const char *vals[4];
+	char ct[16], sql[96];
+	unsigned secs = be->timeout_ms / 1000;
+	PGconn *c;
+
+	/* Settings in the URI come later, so they win. */
+	snprintf(ct, sizeof(ct), "%u", secs < 2 ? 2 : secs);
+	vals[0] = ct;
+	vals[1] = "dmarcd";
+	vals[2] = be->uri;
+	vals[3] = NULL;
+	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
+		strbuf_appendf(err, "%s: out of memory", be->label);
+		*st = STORE_ERR_NOMEM;
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		strbuf_appendf(err, "%s: cannot connect: ", be->label);
+		append_pq_error(err, PQerrorMessage(c));
+		PQfinish(c);
+		*st = STORE_ERR_OPEN;
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet_notices, NULL);
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %u",
+	    be->timeout_ms);
+	if (!exec_ok(c, sql, PGRES_COMMAND_OK) ||
+	    !exec_ok(c, "SET client_encoding = 'UTF8'", PGRES_COMMAND_OK) ||
+	    (be->relaxed && !exec_ok(c, "SET synchronous_commit = off",
+	    PGRES_COMMAND_OK))) {
+		strbuf_appendf(err, "%s: cannot set up the session: ",
+		    be->label);
+		append_pq_error(err, PQerrorMessage(c));
+		PQfinish(c);
+		*st = STORE_ERR_OPEN;
+		return NULL;
+	}
+	*st = STORE_OK;
+	return c;
+}
+
+static enum store_status
+pg_fail(PGconn *c, const char *label, const char *what, enum store_status st,
+    struct strbuf *err)
+{
+	strbuf_appendf(err, "%s: %s: ", label, what);
+	append_pq_error(err, PQerrorMessage(c));
+	if (PQtransactionStatus(c) != PQTRANS_IDLE)
+		exec_ok(c, "ROLLBACK", PGRES_COMMAND_OK);
+	return st;
+}
+
+/* Create or migrate the schema, as schema.c does for SQLite. */
+static enum store_status
+pg_migrate(PGconn *c, const char *label, struct strbuf *err)
+{
+	int cur, latest = pg_migrations[PG_NMIGRATIONS - 1].version;
+	const char *params[3];
+	char vbuf[16], tbuf[24];
+	PGresult *r;
+	size_t i;
+
+	if (latest != store_schema_latest()) {
+		strbuf_appendf(err, "%s: internal error: PostgreSQL schema "
+		    "version %d differs from SQLite's %d", label, latest,
+		    store_schema_latest());
+		return STORE_ERR_SCHEMA;
+	}
+	if (!exec_ok(c, "BEGIN", PGRES_COMMAND_OK) ||
+	    !exec_ok(c, "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")",
+	    PGRES_TUPLES_OK) ||
+	    !exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_version (\n"
+	    "  version     INTEGER PRIMARY KEY,\n"
+	    "  applied     BIGINT NOT NULL,\n"
+	    "  description TEXT NOT NULL\n"
+	    ")", PGRES_COMMAND_OK))
+		return pg_fail(c, label, "cannot read the schema version",
+		    STORE_ERR_OPEN, err);
+	r = PQexec(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    PQntuples(r) != 1) {
+		PQclear(r);
+		return pg_fail(c, label, "cannot read the schema version",
+		    STORE_ERR_OPEN, err);
+	}
+	cur = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (cur > latest) {
+		exec_ok(c, "ROLLBACK", PGRES_COMMAND_OK);
+		strbuf_appendf(err, "%s: schema version %d is newer than this "
+		    "dmarcd knows (%d): use a newer dmarcd, or another "
+		    "database", label, cur, latest);
+		return STORE_ERR_SCHEMA;
+	}
+	for (i = 0; i < PG_NMIGRATIONS; i++) {
+		if (pg_migrations[i].version <= cur)
+			continue;
+		if (!exec_ok(c, pg_migrations[i].sql, PGRES_COMMAND_OK))
+			goto bad;
+		snprintf(vbuf, sizeof(vbuf), "%d", pg_migrations[i].version);
+		snprintf(tbuf, sizeof(tbuf), "%lld", (long long)time(NULL));
+		params[0] = vbuf;
+		params[1] = tbuf;
+		params[2] = pg_migrations[i].description;
+		r = PQexecParams(c, "INSERT INTO schema_version (version, "
+		    "applied, description) VALUES ($1, $2, $3)", 3, NULL,
+		    params, NULL, NULL, 0);
+		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+			PQclear(r);
+			goto bad;
+		}
+		PQclear(r);
+	}
+	if (!exec_ok(c, "COMMIT", PGRES_COMMAND_OK))
+		return pg_fail(c, label, "cannot commit the schema",
+		    STORE_ERR_OPEN, err);
+	return STORE_OK;
+
+bad:
+	strbuf_appendf(err, "%s: migration to schema version %d (%s) failed: ",
+	    label, pg_migrations[i].version, pg_migrations[i].description);
+	append_pq_error(err, PQerrorMessage(c));
+	exec_ok(c, "ROLLBACK", PGRES_COMMAND_OK);
+	return STORE_ERR_SCHEMA;
+}
+
+static bool
+pg_prepare(struct pgsql_be *be)
+{
+	struct strbuf sql = STRBUF_INIT;
+	PGresult *r = NULL;
+	bool ok = false;
+	size_t i;
+
+	strbuf_appends(&sql, "INSERT INTO verdicts (");
+	for (i = 0; i < store_ncolumns; i++)
+		strbuf_appendf(&sql, "%s%s", i ? ", " : "",
+		    store_columns[i].name);
+	strbuf_appends(&sql, ") VALUES (");
+	for (i = 0; i < store_ncolumns; i++)
+		strbuf_appendf(&sql, "%s$%zu", i ? ", " : "", i + 1);
+	strbuf_appends(&sql, ") ON CONFLICT (node, message_key, author_index) "
+	    "DO NOTHING");
+	if (!strbuf_failed(&sql)) {
+		r = PQprepare(be->conn, PG_INSERT_NAME, strbuf_cstr(&sql),
+		    (int)store_ncolumns, NULL);
+		ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	}
+	PQclear(r);
+	strbuf_release(&sql);
+	be->prepared = ok;
+	return ok;
+}
+
+static void pgsql_close(void *);
+
+static void *
+pgsql_open(const char *uri, const struct store_options *opt,
+    enum store_status *st, struct strbuf *err)
+{
+	struct strbuf label = STRBUF_INIT;
+	struct pgsql_be *be;
+
+	store_uri_redact(&label, uri);
+	if ((be = mem_calloc(1, sizeof(*be))) != NULL)
+		strbuf_init(&be->scratch);
+	if (be == NULL ||
+	    (be->uri = mem_strdup(uri)) == NULL ||
+	    (be->label = strbuf_steal(&label)) == NULL ||
+	    (be->poff = mem_reallocarray(NULL, store_ncolumns,
+	    sizeof(*be->poff))) == NULL ||
+	    (be->pval = mem_reallocarray(NULL, store_ncolumns,
+	    sizeof(*be->pval))) == NULL) {
+		strbuf_appends(err, "postgresql: out of memory");
+		strbuf_release(&label);
+		*st = STORE_ERR_NOMEM;
+		pgsql_close(be);
+		return NULL;
+	}
+	be->timeout_ms = opt->busy_timeout_ms;
+	be->relaxed = opt->durability == STORE_DURABILITY_RELAXED;
+	if ((be->conn = pg_connect(be, st, err)) == NULL)
+		goto fail;
+	if ((*st = pg_migrate(be->conn, be->label, err)) != STORE_OK)
+		goto fail;
+	if (!pg_prepare(be)) {
+		strbuf_appendf(err, "%s: cannot prepare the insert: ",
+		    be->label);
+		append_pq_error(err, PQerrorMessage(be->conn));
+		*st = STORE_ERR_SCHEMA;
+		goto fail;
+	}
+	*st = STORE_OK;
+	return be;
+
+fail:
+	pgsql_close(be);
+	return NULL;
+}
+
+/* Length of the valid UTF-8 prefix of s[0..n). */
+static size_t
+utf8_valid_prefix(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	uint32_t cp;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			len = 2;
+			cp = s[i] & 0x1f;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			len = 3;
+			cp = s[i] & 0x0f;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			len = 4;
+			cp = s[i] & 0x07;
+		} else
+			return i;
+		if (n - i < len)
+			return i;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += len;
+	}
+	return n;
+}
+
+static bool
+pbuf_reserve(struct pgsql_be *be, size_t need)
+{
+	char *p;
+	size_t cap;
+
+	if (need <= be->pcap)
+		return true;
+	cap = need < 16384 ? 16384 : need * 2;
+	if ((p = mem_realloc(be->pbuf, cap)) == NULL)
+		return false;
+	be->pbuf = p;
+	be->pcap = cap;
+	return true;
+}
+
+/* Fill be->pval with rec's column values as NUL-terminated text. */
+static bool
+build_params(struct pgsql_be *be, const struct store_record *rec)
+{
+	struct store_value v;
+	size_t i, used = 0, ok, j;
+	char num[24];
+
+	for (i = 0; i < store_ncolumns; i++) {
+		if (!store_column_get(&store_columns[i], rec, &be->scratch, &v))
+			return false;
+		if (!v.is_text) {
+			snprintf(num, sizeof(num), "%lld", (long long)v.i);
+			v.text = num;
+			v.len = strlen(num);
+		}
+		if (!pbuf_reserve(be, used + v.len + 1))
+			return false;
+		be->poff[i] = used;
+		memcpy(be->pbuf + used, v.text, v.len);
+		/* Keep what is valid, "?" for each bad byte. */
+		for (j = 0; (ok = utf8_valid_prefix((const unsigned char *)
+		    be->pbuf + used + j, v.len - j)) < v.len - j; j += ok + 1)
+			be->pbuf[used + j + ok] = '?';
+		used += v.len;
+		be->pbuf[used++] = '\0';
+	}
+	for (i = 0; i < store_ncolumns; i++)
+		be->pval[i] = be->pbuf + be->poff[i];
+	return true;
+}
+
+static enum store_status
+pgsql_write(void *arg, const struct store_record *const *recs, size_t n,
+    size_t *inserted, struct strbuf *err)
+{
+	struct pgsql_be *be = arg;
+	enum store_status st;
+	PGresult *r;
+	size_t i;
+
+	*inserted = 0;
+	if (be->conn == NULL || PQstatus(be->conn) != CONNECTION_OK) {
+		/* The server went away: a new connection, prepared anew. */
+		PQfinish(be->conn);
+		be->prepared = false;
+		if ((be->conn = pg_connect(be, &st, err)) == NULL)
+			return st == STORE_ERR_NOMEM ? st : STORE_ERR_WRITE;
+	}
+	if (!be->prepared && !pg_prepare(be))
+		return pg_fail(be->conn, be->label, "cannot prepare the insert",
+		    STORE_ERR_WRITE, err);
+	if (!exec_ok(be->conn, "BEGIN", PGRES_COMMAND_OK))
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (!build_params(be, recs[i])) {
+			exec_ok(be->conn, "ROLLBACK", PGRES_COMMAND_OK);
+			strbuf_appendf(err, "%s: out of memory", be->label);
+			return STORE_ERR_NOMEM;
+		}
+		r = PQexecPrepared(be->conn, PG_INSERT_NAME,
+		    (int)store_ncolumns, be->pval, NULL, NULL, 0);
+		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+			PQclear(r);
+			goto fail;
+		}
+		/* "INSERT 0 1", or "INSERT 0 0" for a key already stored. */
+		*inserted += (size_t)strtoul(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+	}
+	if (!exec_ok(be->conn, "COMMIT", PGRES_COMMAND_OK))
+		goto fail;
+	return STORE_OK;
+
+fail:
+	*inserted = 0;
+	strbuf_appendf(err, "%s: cannot commit %zu record%s: ", be->label, n,
+	    n == 1 ? "" : "s");
+	append_pq_error(err, PQerrorMessage(be->conn));
+	if (PQstatus(be->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(be->conn) != PQTRANS_IDLE)
+		exec_ok(be->conn, "ROLLBACK", PGRES_COMMAND_OK);
+	return STORE_ERR_WRITE;
+}
+
+static enum store_status
+pgsql_count(void *arg, uint64_t *n, struct strbuf *err)
+{
+	struct pgsql_be *be = arg;
+	enum store_status st;
+	PGresult *r;
+	PGconn *c;
+
+	*n = 0;
+	if ((c = pg_connect(be, &st, err)) == NULL)
+		return st == STORE_ERR_NOMEM ? st : STORE_ERR_READ;
+	r = PQexec(c, "SELECT COUNT(*) FROM verdicts");
+	if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK &&
+	    PQntuples(r) == 1) {
+		*n = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		st = STORE_OK;
+	} else {
+		strbuf_appendf(err, "%s: cannot count the verdicts: ",
+		    be->label);
+		append_pq_error(err, PQerrorMessage(c));
+		st = STORE_ERR_READ;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return st;
+}
+
+/* Fill rec from row 0 of r; the name of a bad column, or NULL. */
+static const char *
+decode_row(const PGresult *r, struct store_record *rec)
+{
+	const struct store_column *c;
+	const char *t;
+	char *end;
+	long long v;
+	size_t i;
+	int col;
+
+	memset(rec, 0, sizeof(*rec));
+	for (i = 0; i < store_ncolumns; i++) {
+		c = &store_columns[i];
+		col = (int)i + 1;
+		t = PQgetvalue(r, 0, col);
+		if (c->type == STORE_COL_TEXT || c->type == STORE_COL_DKIM) {
+			if (store_column_set(c, rec, t,
+			    (size_t)PQgetlength(r, 0, col), 0) == -1)
+				return c->name;
+			continue;
+		}
+		v = strtoll(t, &end, 10);
+		if (end == t || *end != '\0' ||
+		    store_column_set(c, rec, NULL, 0, v) == -1)
+			return c->name;
+	}
+	return NULL;
+}
+
+static enum store_status
+pgsql_query(void *arg, const char *domain, time_t from, time_t to,
+    store_verdict_cb cb, void *ctx, struct strbuf *err)
+{
+	struct pgsql_be *be = arg;
+	struct store_record *rec = NULL;
+	struct strbuf sql = STRBUF_INIT;
+	enum store_status st = STORE_ERR_READ;
+	const char *params[5], *bad;
+	char p1[24], p2[24], p3[24], p4[24];
+	PGresult *r = NULL;
+	PGconn *c;
+	size_t i;
+
+	if (to <= from)
+		return STORE_OK;
+	if ((c = pg_connect(be, &st, err)) == NULL)
+		return st == STORE_ERR_NOMEM ? st : STORE_ERR_READ;
+	st = STORE_ERR_READ;
+	if ((rec = mem_alloc(sizeof(*rec))) == NULL) {
+		strbuf_appendf(err, "%s: out of memory", be->label);
+		st = STORE_ERR_NOMEM;
+		goto done;
+	}
+	strbuf_appends(&sql, "SELECT id");
+	for (i = 0; i < store_ncolumns; i++)
+		strbuf_appendf(&sql, ", %s", store_columns[i].name);
+	strbuf_appends(&sql, " FROM verdicts WHERE day >= $1 AND day <= $2 "
+	    "AND received >= $3 AND received < $4");
+	if (domain != NULL)
+		strbuf_appends(&sql, " AND policy_domain = $5");
+	strbuf_appends(&sql, " ORDER BY received, id");
+	snprintf(p1, sizeof(p1), "%lld", (long long)store_day(from));
+	snprintf(p2, sizeof(p2), "%lld", (long long)store_day(to));
+	snprintf(p3, sizeof(p3), "%lld", (long long)from);
+	snprintf(p4, sizeof(p4), "%lld", (long long)to);
+	params[0] = p1;
+	params[1] = p2;
+	params[2] = p3;
+	params[3] = p4;
+	params[4] = domain;
+	if (strbuf_failed(&sql) || !PQsendQueryParams(c, strbuf_cstr(&sql),
+	    domain != NULL ? 5 : 4, NULL, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(c))
+		goto fail;
+	while ((r = PQgetResult(c)) != NULL) {
+		switch (PQresultStatus(r)) {
+		case PGRES_SINGLE_TUPLE:
+			if ((bad = decode_row(r, rec)) != NULL) {
+				strbuf_appendf(err, "%s: verdict row %s: column "
+				    "%s does not decode", be->label,
+				    PQgetvalue(r, 0, 0), bad);
+				PQclear(r);
+				/* Closing the connection ends the query. */
+				goto done;
+			}
+			if (cb(rec, ctx) != 0) {
+				PQclear(r);
+				st = STORE_OK;
+				goto done;
+			}
+			break;
+		case PGRES_TUPLES_OK:
+			st = STORE_OK;
+			break;
+		default:
+			PQclear(r);
+			goto fail;
+		}
+		PQclear(r);
+	}
+	if (st == STORE_OK)
+		goto done;
+fail:
+	strbuf_appendf(err, "%s: cannot read the verdicts: ", be->label);
+	append_pq_error(err, PQerrorMessage(c));
+	st = STORE_ERR_READ;
+done:
+	strbuf_release(&sql);
+	PQfinish(c);
+	mem_free(rec);
+	return st;
+}
+
+static void
+pgsql_close(void *arg)
+{
+	struct pgsql_be *be = arg;
+
+	if (be == NULL)
+		return;
+	PQfinish(be->conn);
+	if (be->uri != NULL)
+		/* It may hold a password. */
+		explicit_bzero(be->uri, strlen(be->uri));
+	mem_free(be->uri);
+	mem_free(be->label);
+	strbuf_release(&be->scratch);
+	mem_free(be->pbuf);
+	mem_free(be->poff);
+	mem_free(be->pval);
+	mem_free(be);
+}
+
+const struct store_backend store_backend_pgsql = {
+	"postgresql",
+	pgsql_open,
+	pgsql_write,
+	pgsql_count,
+	pgsql_query,
+	pgsql_close,
+};

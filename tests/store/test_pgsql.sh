@@ -1,0 +1,110 @@
+#!/bin/sh
+# test_pgsql.sh - the PostgreSQL back-end and the spool, against a
+# private cluster (pgsql-fixture.sh), driven by tests/helpers/storecli:
+# schema creation, idempotent re-submission, two nodes at once, a URI
+# password kept out of messages, a newer schema refused, and an outage:
+# PostgreSQL stopped under load and started again, with every
+# acknowledged row stored exactly once and the spool emptied.
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+. "$top_srcdir/tests/store/pgsql-fixture.sh"
+
+CLI=$top_builddir/tests/helpers/storecli
+pg_fixture_require
+echo "1..20"
+n=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+	fi
+}
+# field NAME OUTPUT: the number after NAME in storecli's output
+field() {
+	echo "$2" | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+if ! pg_fixture_start; then
+	echo "Bail out! cannot start the private PostgreSQL"
+	exit 1
+fi
+SPOOL=$PG_DIR/spool
+
+# 1-3: schema created, N rows stored once
+out=$("$CLI" "$PG_URI" submit 500 --node a --threads 4 2>&1)
+ok $? "submit 500 records on node a"
+ok "$([ "$(pg_sql 'SELECT MAX(version) FROM schema_version')" = 1 ]; echo $?)" \
+    "schema_version is 1"
+ok "$([ "$("$CLI" "$PG_URI" count)" = 500 ]; echo $?)" "500 rows stored"
+
+# 4-5: the same keys again store nothing new
+out=$("$CLI" "$PG_URI" submit 500 --node a --threads 4 2>&1)
+ok "$([ "$(field duplicates "$out")" = 500 ] && [ "$(field committed "$out")" = 0 ]; echo $?)" \
+    "re-submission: 500 duplicates, 0 new rows"
+ok "$([ "$("$CLI" "$PG_URI" count)" = 500 ]; echo $?)" "still 500 rows"
+
+# 6-8: two nodes at once
+"$CLI" "$PG_URI" submit 1000 --node b --threads 8 >"$PG_DIR/b.out" 2>&1 &
+pb=$!
+"$CLI" "$PG_URI" submit 1000 --node c --threads 8 >"$PG_DIR/c.out" 2>&1 &
+pc=$!
+wait $pb
+rb=$?
+wait $pc
+rc=$?
+ok "$rb" "node b: 1000 records acknowledged"
+ok "$rc" "node c: 1000 records acknowledged"
+ok "$([ "$("$CLI" "$PG_URI" count)" = 2500 ]; echo $?)" \
+    "2500 rows after both nodes"
+
+# 9: the reports query works on PostgreSQL (through psql: same columns)
+ok "$([ "$(pg_sql "SELECT COUNT(*) FROM verdicts WHERE policy_domain = 'example.test' AND dkim = 'd=example.test;s=s1;r=pass;a=1' AND eval_dkim = 'pass'")" = 2500 ]; echo $?)" \
+    "derived columns stored as in SQLite"
+
+# 10: a password in the URI never shows in messages
+err=$("$CLI" "postgresql://dmarcd:s3cretpw@127.0.0.1:1/dmarc_test" count 2>&1)
+ok "$(echo "$err" | grep -q s3cretpw; [ $? -ne 0 ] && echo "$err" | grep -q '\*\*\*\*\*'; echo $?)" \
+    "connection error hides the password"
+echo "#   $err"
+
+# 11: a newer schema is refused
+pg_sql "CREATE DATABASE newer" >/dev/null
+NEWER="postgresql://dmarcd@127.0.0.1:$PG_PORT/newer"
+"$CLI" "$NEWER" count >/dev/null 2>&1
+"$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U dmarcd -d newer \
+    -c "INSERT INTO schema_version VALUES (99, 0, 'future')" >/dev/null
+err=$("$CLI" "$NEWER" count 2>&1)
+ok "$(echo "$err" | grep -q 'schema version 99 is newer'; echo $?)" \
+    "a newer schema is refused"
+
+# 12-20: the outage.  4 threads submit 3000 records, 2 ms apart per
+# thread (~2 s); PostgreSQL is stopped 0.5 s in and started 2 s later.
+"$CLI" "$PG_URI" submit 3000 --node outage --threads 4 --delay-ms 2 \
+    --spool "$SPOOL" --drain 60 >"$PG_DIR/o.out" 2>"$PG_DIR/o.err" &
+po=$!
+sleep 0.5
+pg_fixture_stop_server
+ok $? "PostgreSQL stopped under load"
+sleep 2
+pg_fixture_start_server
+ok $? "PostgreSQL started again"
+wait $po
+ro=$?
+out=$(cat "$PG_DIR/o.out")
+sed 's/^/#   /' "$PG_DIR/o.out"
+grep -v ': key ' "$PG_DIR/o.err" | head -n 3 | sed 's/^/#   /'
+ok "$ro" "the submitter exits 0 (all acknowledged, spool drained)"
+ok "$([ "$(field acked "$out")" = 3000 ] && [ "$(field failed "$out")" = 0 ]; echo $?)" \
+    "3000 acknowledged, 0 failed"
+ok "$([ "$(field spooled "$out")" -gt 0 ]; echo $?)" \
+    "some records went through the spool ($(field spooled "$out"))"
+ok "$([ "$(field replayed "$out")" = "$(field spooled "$out")" ]; echo $?)" \
+    "every spooled record was replayed"
+got=$(pg_sql "SELECT COUNT(*), COUNT(DISTINCT message_key) FROM verdicts WHERE node = 'outage'")
+ok "$([ "$got" = "3000|3000" ]; echo $?)" \
+    "every acknowledged row is stored exactly once ($got)"
+ok "$([ "$(stat -c %s "$SPOOL")" = 16 ]; echo $?)" \
+    "the spool is empty (header only)"
+ok "$([ "$(field spool_pending "$out")" = 0 ]; echo $?)" "spool_pending is 0"
