@@ -28,8 +28,6 @@
 #include "milter.h"
 #include "record.h"
 
-#define MILTER_MAX_ROWS		VERIFY_MAX_AUTHORS
-
 struct milter_daemon milter_daemon;
 
 /* libmilter takes char * where it means const char *. */
@@ -379,9 +377,11 @@ msg_record(const struct verdict *vd,
 	bool wait;
 	size_t i, n;
 
-	if ((rows = mem_calloc(MILTER_MAX_ROWS, sizeof(*rows))) == NULL)
+	/* One row per author domain, at least one: sized to the message. */
+	n = vd->nauthors > 0 ? vd->nauthors : 1;
+	if ((rows = mem_calloc(n, sizeof(*rows))) == NULL)
 		return STORE_ERR_NOMEM;
-	n = record_fill(vd, a, rf, rows, MILTER_MAX_ROWS);
+	n = record_fill(vd, a, rf, rows, n);
 	wait = milter_daemon.store_wait && (a->kind == ACTION_ACCEPT ||
 	    a->kind == ACTION_QUARANTINE);
 	for (i = 0; i < n && st == STORE_OK; i++)
