@@ -1,10 +1,13 @@
 /*
  * cmd_check.c - dmarcctl check: grade a DMARC record.
  *
+ *   dmarcctl check [--json] [--selector S,...] [--nameserver IP[:PORT]]
+ *       [--method treewalk|psl] [--psl-file F] DOMAIN...
  *   dmarcctl check --record 'v=DMARC1; ...' [--domain D] [--json]
  *   dmarcctl check --list-codes [--json]
  *
- * Offline grading of a record string, with the score rubric of the
+ * With domains, the online checker (check_online.c).  With --record,
+ * offline grading of a record string, with the score rubric of the
  * checker (policy/grade.c).  Without --domain the suggested records are
  * written for example.com.  Exit status: 0 when no issue is worse than
  * info, 1 when the worst are warnings (medium, low), 2 when there are
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_online.h"
 #include "cli.h"
 #include "common/json.h"
 #include "policy/grade.h"
@@ -30,8 +34,11 @@ static const char cmd[] = "check";
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dmarcctl check --record TEXT [--domain DOMAIN]"
-	    " [--json]\n       dmarcctl check --list-codes [--json]\n");
+	fprintf(stderr, "usage: dmarcctl check [--json] [--selector S,...] "
+	    "[--nameserver IP[:PORT]]\n"
+	    "           [--method treewalk|psl] [--psl-file FILE] DOMAIN...\n"
+	    "       dmarcctl check --record TEXT [--domain DOMAIN] [--json]\n"
+	    "       dmarcctl check --list-codes [--json]\n");
 }
 
 bool
@@ -129,10 +136,28 @@ print_text(const struct grade_result *g)
 		printf("  (%zu more issues not shown)\n", g->issues_dropped);
 }
 
+static void
+list_row(struct json *j, bool json, const char *code,
+    enum grade_severity sev, int weight, const char *source)
+{
+	if (!json) {
+		printf("%-36s %-8s %3d  %s\n", code, grade_severity_name(sev),
+		    weight, source);
+		return;
+	}
+	json_object_begin(j);
+	json_kv_string(j, "code", code);
+	json_kv_string(j, "severity", grade_severity_name(sev));
+	json_kv_int(j, "weight", weight);
+	json_kv_string(j, "source", source);
+	json_object_end(j);
+}
+
 static int
 list_codes(bool json)
 {
 	const struct grade_code_info *t;
+	const struct check_code_info *o;
 	struct strbuf out = STRBUF_INIT;
 	struct json j;
 	size_t i, n;
@@ -141,21 +166,13 @@ list_codes(bool json)
 	json_init(&j, &out, true);
 	if (json)
 		json_array_begin(&j);
-	for (i = 0; i < n; i++) {
-		if (!json) {
-			printf("%-36s %-8s %3d  %s\n", t[i].code,
-			    grade_severity_name(t[i].severity), t[i].weight,
-			    t[i].source);
-			continue;
-		}
-		json_object_begin(&j);
-		json_kv_string(&j, "code", t[i].code);
-		json_kv_string(&j, "severity",
-		    grade_severity_name(t[i].severity));
-		json_kv_int(&j, "weight", t[i].weight);
-		json_kv_string(&j, "source", t[i].source);
-		json_object_end(&j);
-	}
+	for (i = 0; i < n; i++)
+		list_row(&j, json, t[i].code, t[i].severity, t[i].weight,
+		    t[i].source);
+	o = check_code_table(&n);
+	for (i = 0; i < n; i++)
+		list_row(&j, json, o[i].code, o[i].severity, o[i].weight,
+		    o[i].source);
 	if (json) {
 		json_array_end(&j);
 		printf("%s\n", strbuf_cstr(&out));
@@ -172,21 +189,32 @@ cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-codes", no_argument, NULL, 'l' },
+		{ "selector", required_argument, NULL, 's' },
+		CLI_DISCOVERY_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct grade_input in;
 	struct grade_result *g = NULL;
 	enum grade_status st;
-	const char *record = NULL, *domain = "example.com";
+	const char *record = NULL, *domain = "example.com", *sels = NULL;
+	struct cli_discovery d;
 	bool json = false, codes = false;
 	struct strbuf out = STRBUF_INIT;
 	struct json j;
 	int ch, rc;
 
-	(void)ctx;
+	cli_discovery_init(&d, ctx);
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((rc = cli_discovery_option(&d, cmd, ch, optarg)) <= 0) {
+			if (rc < 0)
+				return EX_USAGE;
+			continue;
+		}
 		switch (ch) {
+		case 's':
+			sels = optarg;
+			break;
 		case 'r':
 			record = optarg;
 			break;
@@ -209,10 +237,10 @@ cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (codes)
 		return list_codes(json);
+	if (record == NULL && optind < argc)
+		return check_online(ctx, &d, json, sels, argv + optind,
+		    argc - optind);
 	if (record == NULL || optind != argc) {
-		if (optind < argc)
-			cli_error(cmd, "looking up a domain in DNS is not "
-			    "supported yet; give the record with --record");
 		usage();
 		return EX_USAGE;
 	}

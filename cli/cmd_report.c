@@ -7,8 +7,10 @@
  *       [--domain D] [--format rfc9990|rfc7489] [--json]
  *       --dry-run --out DIR
  *
- * One report per policy domain and UTC day.  Sending is not built yet:
- * without --dry-run the command says so and exits EX_UNAVAILABLE.
+ * One report per policy domain and UTC day.  Without --dry-run each
+ * report is sent to the mailto: URIs of the domain's rua tag through
+ * ReportSendmail (report/send.h), after the external destination check
+ * of RFC 9990 section 4; one line per destination says what happened.
  */
 #include "config.h"
 
@@ -16,7 +18,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +28,9 @@
 #include "cli.h"
 #include "common/json.h"
 #include "common/strbuf.h"
+#include "dns/resolver.h"
 #include "report/aggregate.h"
+#include "report/send.h"
 #include "store/store.h"
 
 #define DAY		86400
@@ -38,7 +44,9 @@ usage(void)
 	fprintf(stderr, "usage: dmarcctl report [--period yesterday|"
 	    "YYYY-MM-DD|FROM..TO] [--domain D]\n"
 	    "                       [--format rfc9990|rfc7489] [--json] "
-	    "--dry-run --out DIR\n");
+	    "[--dry-run --out DIR]\n"
+	    "                       [--method treewalk|psl] [--psl-file F] "
+	    "[--nameserver IP[:PORT]]\n");
 }
 
 /* YYYY-MM-DD -> the UTC midnight starting that day; -1 if malformed. */
@@ -126,17 +134,166 @@ struct run {
 	enum aggregate_format fmt;
 	const char *outdir;
 	bool	 json;
+	bool	 dry;
 	struct json j;
 	struct strbuf jout;
 	unsigned reports;
+	const char *sendmail;		/* ReportSendmail */
+	struct cli_discovery disc;	/* org domains, resolver */
+	unsigned sent, skipped, failed;	/* destinations */
 };
+
+/* True when host's organizational domain is policy_domain's: no
+ * external destination check is needed (RFC 9990 section 4). */
+static bool
+same_org(struct run *run, const char *policy_domain, const char *host)
+{
+	char *a = NULL, *b = NULL;
+	bool same;
+
+	if (strcasecmp(policy_domain, host) == 0)
+		return true;
+	if (orgdomain_find(&run->disc.oc, policy_domain, &a, NULL) !=
+	    ORGDOMAIN_OK || orgdomain_find(&run->disc.oc, host, &b, NULL) !=
+	    ORGDOMAIN_OK) {
+		free(a);
+		free(b);
+		return false;	/* unknown: verify */
+	}
+	same = strcasecmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
+/* RFC 9990 section 4: NULL when host authorized reports for domain, else
+ * the reason to skip; *temporary says a DNS failure left it unknown (the
+ * report should be tried again, not skipped for good). */
+static const char *
+verify_external(struct run *run, const char *domain, const char *host,
+    bool *temporary)
+{
+	struct strbuf name = STRBUF_INIT;
+	struct dns_answer ans;
+	struct dns_deadline dl;
+	enum dns_status ds;
+	const char *why = "unverified external destination";
+	size_t i;
+
+	if (send_verify_name(domain, host, &name) != 0) {
+		strbuf_release(&name);
+		return "unverified external destination (name too long)";
+	}
+	dns_deadline_in(&dl, 10000);
+	ds = dns_query_txt(run->disc.res, strbuf_cstr(&name), &dl, &ans);
+	if (ds == DNS_OK)
+		for (i = 0; i < ans.nrr; i++)
+			if (send_txt_authorizes(ans.rr[i].u.txt.data,
+			    ans.rr[i].u.txt.len)) {
+				why = NULL;
+				break;
+			}
+	*temporary = why != NULL && dns_status_is_temporary(ds);
+	if (*temporary)
+		why = "unverified external destination (temporary DNS error)";
+	dns_answer_clear(&ans);
+	strbuf_release(&name);
+	return why;
+}
+
+/* Send one report to every mailto: URI of its rua, printing one line per
+ * URI. */
+static void
+send_report(struct run *run, const struct aggregate_report *rep,
+    const char *date, const char *id, const char *filename,
+    const struct strbuf *gz)
+{
+	const char *domain = aggregate_report_domain(rep);
+	const char *rua = aggregate_report_rua(rep), *p, *comma, *why;
+	struct strbuf msg = STRBUF_INIT, err = STRBUF_INIT;
+	struct send_message m;
+	struct send_dest d;
+	enum send_status ss;
+	size_t len;
+	bool tmp;
+	int code;
+
+	if (*rua == '\0') {
+		printf("%s %s - skipped (no rua)\n", domain, date);
+		return;
+	}
+	for (p = rua; *p != '\0'; p = *comma ? comma + 1 : comma) {
+		if ((comma = strchr(p, ',')) == NULL)
+			comma = p + strlen(p);
+		len = (size_t)(comma - p);
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		if (len == 0)
+			continue;
+		if (send_uri_parse(p, len, &d, &why) != 0) {
+			printf("%s %s %.*s skipped (%s)\n", domain, date,
+			    (int)(len > 200 ? 200 : len), p, why);
+			run->skipped++;
+			continue;
+		}
+		/* RFC 7489 section 6.2 "!size"; RFC 9990 drops it. */
+		if (run->fmt == AGGREGATE_RFC7489 && d.max_size > 0 &&
+		    gz->len > d.max_size) {
+			printf("%s %s mailto:%s skipped (report of %zu bytes "
+			    "over the !size limit of %llu)\n", domain, date,
+			    d.addr, gz->len, (unsigned long long)d.max_size);
+			run->skipped++;
+			continue;
+		}
+		if (!same_org(run, domain, d.host) &&
+		    (why = verify_external(run, domain, d.host, &tmp)) !=
+		    NULL) {
+			printf("%s %s mailto:%s %s (%s)\n", domain, date,
+			    d.addr, tmp ? "failed" : "skipped", why);
+			if (tmp)
+				run->failed++;
+			else
+				run->skipped++;
+			continue;
+		}
+		memset(&m, 0, sizeof(m));
+		m.from = run->meta.email;
+		m.to = d.addr;
+		m.policy_domain = domain;
+		m.submitter = run->meta.receiver;
+		m.report_id = id;
+		m.filename = filename;
+		m.date = time(NULL);
+		m.gz = gz->data;
+		m.gzlen = gz->len;
+		strbuf_reset(&msg);
+		strbuf_reset(&err);
+		if ((ss = send_message_build(&m, &msg)) == SEND_OK)
+			ss = send_pipe(run->sendmail, msg.data, msg.len, &code,
+			    &err);
+		if (ss == SEND_OK) {
+			printf("%s %s mailto:%s sent report-id=%s\n", domain,
+			    date, d.addr, id);
+			run->sent++;
+		} else {
+			printf("%s %s mailto:%s failed (%s%s%s)\n", domain,
+			    date, d.addr, send_strerror(ss), err.len ? ": " :
+			    "", strbuf_cstr(&err));
+			run->failed++;
+		}
+	}
+	strbuf_release(&msg);
+	strbuf_release(&err);
+}
 
 /* Build and write the reports of one day.  An exit status. */
 static int
 run_day(struct run *run, struct store *st, const char *domain, time_t day)
 {
 	struct strbuf err = STRBUF_INIT, xml = STRBUF_INIT, gz = STRBUF_INIT,
-	    path = STRBUF_INIT, name = STRBUF_INIT;
+	    path = STRBUF_INIT, name = STRBUF_INIT, id = STRBUF_INIT;
 	const struct aggregate_report *rep;
 	struct aggregate_set *set = NULL;
 	struct aggregate_stats s;
@@ -176,6 +333,14 @@ run_day(struct run *run, struct store *st, const char *domain, time_t day)
 				rc = EX_SOFTWARE;
 				goto done;
 			}
+			if (!run->dry) {
+				strbuf_reset(&id);
+				aggregate_report_id(rep, &run->meta, &id);
+				send_report(run, rep, date, strbuf_cstr(&id),
+				    strbuf_cstr(&name), &gz);
+				run->reports++;
+				continue;
+			}
 			if (write_file(strbuf_cstr(&path), gz.data, gz.len) !=
 			    0) {
 				cli_error(cmd, "%s: %s", strbuf_cstr(&path),
@@ -214,6 +379,7 @@ done:
 	strbuf_release(&gz);
 	strbuf_release(&path);
 	strbuf_release(&name);
+	strbuf_release(&id);
 	return rc;
 }
 
@@ -228,6 +394,7 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_DISCOVERY_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *period = "yesterday", *domain = NULL, *at;
@@ -243,7 +410,14 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 
 	memset(&run, 0, sizeof(run));
 	strbuf_init(&run.jout);
+	cli_discovery_init(&run.disc, ctx);
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (cli_discovery_option(&run.disc, cmd, ch, optarg)) {
+		case 0:
+			continue;
+		case -1:
+			return EX_USAGE;
+		}
 		switch (ch) {
 		case 'p':
 			period = optarg;
@@ -279,17 +453,21 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		usage();
 		return EX_USAGE;
 	}
-	if (!dry) {
-		cli_error(cmd, "sending reports is not implemented yet; use "
-		    "--dry-run --out DIR");
-		return EX_UNAVAILABLE;
+	run.dry = dry;
+	if (!dry && run.json) {
+		cli_error(cmd, "--json goes with --dry-run only");
+		return EX_USAGE;
 	}
-	if (run.outdir == NULL) {
+	if (dry && run.outdir == NULL) {
 		cli_error(cmd, "--dry-run needs --out DIR");
 		usage();
 		return EX_USAGE;
 	}
-	if (stat(run.outdir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+	if (!dry && run.outdir != NULL) {
+		cli_error(cmd, "--out goes with --dry-run");
+		return EX_USAGE;
+	}
+	if (dry && (stat(run.outdir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
 		cli_error(cmd, "--out %s: not a directory", run.outdir);
 		return EX_CANTCREAT;
 	}
@@ -317,6 +495,13 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	at = strrchr(run.meta.email, '@');
 	run.meta.receiver = at != NULL && at[1] != '\0' ? at + 1 : host;
 
+	run.sendmail = conf_str(ctx->conf, "ReportSendmail");
+	if (run.sendmail == NULL)
+		run.sendmail = SEND_DEFAULT_COMMAND;
+	if (!dry && (rc = cli_discovery_open(&run.disc, ctx, cmd, true)) !=
+	    EX_OK)
+		goto done;
+
 	if ((st = store_open(conf_str(ctx->conf, "HistoryDatabase"),
 	    STORE_DURABILITY_RELAXED, &ss, &err)) == NULL) {
 		cli_error(cmd, "%s", strbuf_cstr(&err));
@@ -334,7 +519,14 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		strbuf_appendc(&run.jout, '\n');
 		fputs(strbuf_cstr(&run.jout), stdout);
 	}
+	if (!dry && rc == EX_OK) {
+		printf("sent=%u skipped=%u failed=%u\n", run.sent,
+		    run.skipped, run.failed);
+		if (run.failed > 0)
+			rc = EX_TEMPFAIL;
+	}
 done:
+	cli_discovery_close(&run.disc);
 	if (store_close(st) != STORE_OK && rc == EX_OK)
 		rc = EX_IOERR;
 	strbuf_release(&err);

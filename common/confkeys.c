@@ -20,6 +20,7 @@ static const char *const mode_choices[] = { "enforce", "quarantine-only",
 static const char *const quarantine_choices[] = { "hold", "header", NULL };
 static const char *const durability_choices[] = { "full", "relaxed", NULL };
 static const char *const failmode_choices[] = { "tempfail", "accept", NULL };
+static const char *const redact_choices[] = { "all", "minimal", NULL };
 static const char *const level_choices[] = { "error", "warning", "notice",
 	"info", "debug", NULL };
 
@@ -109,6 +110,23 @@ const struct conf_key confkeys_dmarcd[] = {
 	    "email of aggregate reports; unset: noreply-dmarc@ the host name" },
 	{ "ReportContactInfo", NULL, CONF_STRING, NULL, 0, 0, NULL,
 	    "extra_contact_info of aggregate reports (a URL); unset: none" },
+	{ "ReportSendmail", NULL, CONF_STRING, "/usr/sbin/sendmail -t -oi", 0,
+	    0, NULL, "command that reads a report e-mail on stdin (run "
+	    "without a shell; absolute path, blank-separated words)" },
+
+	/* dmarcd: failure reports (RFC 9991), off by default */
+	{ "FailureReports", NULL, CONF_BOOL, "no", 0, 0, NULL,
+	    "send RFC 9991 failure reports to ruf= addresses (yes/no)" },
+	{ "FailureReportsPerDestination", NULL, CONF_INT, "10", 0, 100000,
+	    NULL, "failure reports per ruf address per hour" },
+	{ "FailureReportsPerHour", NULL, CONF_INT, "100", 0, 1000000, NULL,
+	    "failure reports per hour in all" },
+	{ "FailureReportSendmail", NULL, CONF_STRING,
+	    "/usr/sbin/sendmail -t -oi", 0, 0, NULL,
+	    "command (split on spaces, no shell) the report is piped to" },
+	{ "FailureReportHeaders", NULL, CONF_ENUM, "all", 0, 0,
+	    redact_choices, "header fields of the failing message in a "
+	    "report: all or minimal (never the body)" },
 
 	/*
 	 * OpenDMARC keys with no effect here: accepted so its configuration
@@ -145,8 +163,6 @@ const struct conf_key confkeys_dmarcd[] = {
 	{ "HistoryFile", NULL, CONF_REFUSED, NULL, 0, 0, NULL,
 	    "dmarcd keeps its history in HistoryDatabase; opendmarc-import "
 	    "is not needed" },
-	{ "FailureReports", NULL, CONF_REFUSED, NULL, 0, 0, NULL,
-	    "failure reports are not implemented in this version" },
 	{ "ChangeRootDirectory", NULL, CONF_REFUSED, NULL, 0, 0, NULL,
 	    "use the systemd unit's ProtectSystem= and ReadWritePaths=" },
 	{ NULL, NULL, CONF_STRING, NULL, 0, 0, NULL, NULL }

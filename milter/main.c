@@ -347,6 +347,7 @@ main(int argc, char **argv)
 		    strbuf_cstr(&err));
 	milter_daemon.store_wait = fixed.history_full;
 	res = resolver_new();
+	milter_daemon.resolver = res;
 	verify_config_init(&vc);
 	vc.policy = s->policy;
 	if ((milter_daemon.engine = verify_engine_new(res, &vc, &vs)) == NULL)

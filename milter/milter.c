@@ -25,8 +25,10 @@
 #include "action.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "failure_sender.h"
 #include "milter.h"
 #include "record.h"
+#include "report/failure.h"
 
 struct milter_daemon milter_daemon;
 
@@ -74,6 +76,7 @@ struct msg {
 	char	*mail_from;
 	char	 key[33];
 	time_t	 received;
+	struct strbuf *fr_headers;	/* FailureReports: original fields */
 };
 
 struct conn {
@@ -99,6 +102,9 @@ msg_free(struct msg *m)
 	settings_unref(m->s);
 	mem_free(m->mail_from);
 	mem_free(m->message_id);
+	if (m->fr_headers != NULL)
+		strbuf_release(m->fr_headers);
+	mem_free(m->fr_headers);
 	mem_free(m);
 }
 
@@ -287,6 +293,10 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if ((m->v = verify_new_policy(milter_daemon.engine, &m->s->policy,
 	    &m->facts)) == NULL)
 		goto fail;
+	/* Failure reports carry the original header fields (bounded). */
+	if (m->s->fr_enabled && (m->fr_headers = mem_calloc(1,
+	    sizeof(*m->fr_headers))) != NULL)
+		strbuf_init(m->fr_headers);
 	return SMFIS_CONTINUE;
 fail:
 	log_msg(LOG_ERR, "out of memory starting a message");
@@ -311,6 +321,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 			    strspn(value, " \t"), 255));
 		return reply(c, SMFIP_NR_HDR);
 	}
+	if (c->msg->fr_headers != NULL)
+		failure_headers_add(c->msg->fr_headers, name, value);
 	if (c->pflags & SMFIP_HDR_LEADSPC)
 		verify_header(c->msg->v, name, value, strlen(value));
 	else {
@@ -494,6 +506,13 @@ mlfi_eom(SMFICTX *ctx)
 	}
 	record_logline(vd, &a, &rf, &line);
 	log_msg(LOG_INFO, "%s", strbuf_cstr(&line));
+	if (m->fr_headers != NULL) {
+		struct failure_origin fo = { &m->facts, rf.queue_id,
+		    m->received, strbuf_cstr(m->fr_headers) };
+
+		failure_sender_submit(m->s, milter_daemon.resolver, vd, &a,
+		    &fo);
+	}
 	rc = msg_apply(ctx, c, vd, &a);
 done:
 	strbuf_release(&line);

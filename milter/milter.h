@@ -15,6 +15,7 @@ struct milter_daemon {
 	struct verify_engine *engine;
 	struct store *store;
 	bool	 store_wait;		/* HistoryDurability full */
+	struct dns_resolver *resolver;	/* failure report destinations */
 };
 
 extern struct milter_daemon milter_daemon;

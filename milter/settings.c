@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
@@ -109,6 +110,21 @@ settings_load(const char *path, struct strbuf *err)
 	s->nlists = conf_list(s->conf, "AllowListDomains", &s->lists);
 	s->reject_text = conf_str(s->conf, "RejectText");
 	s->log_level = log_level_parse(conf_str(s->conf, "LogLevel"));
+	s->fr_enabled = conf_bool(s->conf, "FailureReports");
+	s->fr_per_dest = conf_int(s->conf, "FailureReportsPerDestination");
+	s->fr_per_hour = conf_int(s->conf, "FailureReportsPerHour");
+	s->fr_sendmail = conf_str(s->conf, "FailureReportSendmail");
+	s->fr_redact = conf_enum(s->conf, "FailureReportHeaders");
+	if (s->fr_enabled && s->fr_sendmail[0] != '/') {
+		strbuf_appendf(err, "%s: FailureReportSendmail %s: not an "
+		    "absolute path (no shell runs it)\n", path, s->fr_sendmail);
+		goto fail;
+	}
+	if ((v = conf_str(s->conf, "ReportEmail")) != NULL)
+		strlcpy(s->report_from, v, sizeof(s->report_from));
+	else
+		snprintf(s->report_from, sizeof(s->report_from),
+		    "noreply-dmarc@%s", s->node);
 	if (settings_facility(conf_str(s->conf, "SyslogFacility")) < 0) {
 		strbuf_appendf(err, "%s: SyslogFacility %s: unknown facility "
 		    "(mail, daemon, user, local0..local7)\n", path,

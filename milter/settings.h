@@ -49,6 +49,14 @@ struct milter_settings {
 	size_t	 nlists;
 	const char *reject_text;
 	int	 log_level;
+	/* Failure reports (RFC 9991; milter/failure_sender.c) */
+	bool	 fr_enabled;		/* FailureReports */
+	long	 fr_per_dest;		/* FailureReportsPerDestination */
+	long	 fr_per_hour;		/* FailureReportsPerHour */
+	const char *fr_sendmail;	/* FailureReportSendmail */
+	int	 fr_redact;		/* FailureReportHeaders (enum
+					   failure_redact) */
+	char	 report_from[320];	/* ReportEmail or noreply-dmarc@host */
 	int	 refs;			/* atomic */
 };
 

@@ -116,6 +116,9 @@ const char *grade_severity_name(enum grade_severity);
  */
 void	 grade_write_json(const struct grade_result *, struct json *);
 void	 grade_write_json_members(const struct grade_result *, struct json *);
+/* The pieces: the "dmarc" object's value, and one issue object. */
+void	 grade_write_json_dmarc(const struct grade_result *, struct json *);
+void	 grade_write_json_issue(const struct grade_issue *, struct json *);
 
 /* One row of the issue table (the man page is generated from it). */
 struct grade_code_info {

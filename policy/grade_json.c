@@ -70,8 +70,8 @@ json_uris(struct json *j, const char *key, const struct dmarc_uri *u,
 	json_array_end(j);
 }
 
-static void
-json_dmarc(const struct grade_result *g, struct json *j)
+void
+grade_write_json_dmarc(const struct grade_result *g, struct json *j)
 {
 	const struct dmarc_record *r = g->valid ? g->parsed : NULL;
 	size_t i;
@@ -148,40 +148,43 @@ json_dmarc(const struct grade_result *g, struct json *j)
 }
 
 void
+grade_write_json_issue(const struct grade_issue *is, struct json *j)
+{
+	json_object_begin(j);
+	json_kv_string(j, "severity", grade_severity_name(is->severity));
+	json_kv_string(j, "category", "dmarc");
+	json_kv_string(j, "code", is->code);
+	json_kv_string(j, "message", is->message);
+	json_kv_string(j, "remediation", is->remediation);
+	json_key(j, "dns_snippet");
+	if (is->snippet.name != NULL) {
+		json_object_begin(j);
+		json_kv_string(j, "name", is->snippet.name);
+		json_kv_string(j, "type", "TXT");
+		json_kv_string(j, "value", is->snippet.value);
+		json_object_end(j);
+	} else
+		json_null(j);
+	json_key(j, "position");
+	if (is->has_pos)
+		json_uint(j, is->pos);
+	else
+		json_null(j);
+	json_object_end(j);
+}
+
+void
 grade_write_json_members(const struct grade_result *g, struct json *j)
 {
 	size_t i;
 
 	json_key(j, "dmarc");
-	json_dmarc(g, j);
+	grade_write_json_dmarc(g, j);
 	json_kv_int(j, "score", g->score);
 	json_key(j, "issues");
 	json_array_begin(j);
-	for (i = 0; i < g->nissues; i++) {
-		const struct grade_issue *is = &g->issues[i];
-
-		json_object_begin(j);
-		json_kv_string(j, "severity", grade_severity_name(is->severity));
-		json_kv_string(j, "category", "dmarc");
-		json_kv_string(j, "code", is->code);
-		json_kv_string(j, "message", is->message);
-		json_kv_string(j, "remediation", is->remediation);
-		json_key(j, "dns_snippet");
-		if (is->snippet.name != NULL) {
-			json_object_begin(j);
-			json_kv_string(j, "name", is->snippet.name);
-			json_kv_string(j, "type", "TXT");
-			json_kv_string(j, "value", is->snippet.value);
-			json_object_end(j);
-		} else
-			json_null(j);
-		json_key(j, "position");
-		if (is->has_pos)
-			json_uint(j, is->pos);
-		else
-			json_null(j);
-		json_object_end(j);
-	}
+	for (i = 0; i < g->nissues; i++)
+		grade_write_json_issue(&g->issues[i], j);
 	json_array_end(j);
 }
 

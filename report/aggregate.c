@@ -65,6 +65,7 @@ struct aggregate_report {
 	uint64_t hash;		/* of domain, for the set's table */
 	struct published pol;
 	bool	 have_pol;
+	char	 rua[512];	/* of the last row seen: where to send */
 	struct aggregate_stats st;
 	struct group **slots;	/* open addressing, power of two */
 	size_t	 nslots;
@@ -292,6 +293,7 @@ add_row(const struct store_record *r, void *ctx)
 		return 0;
 	}
 	take_policy(rep, r);
+	memcpy(rep->rua, r->rua, sizeof(rep->rua) - 1);
 	build_key(&s->key, r);
 	if (strbuf_failed(&s->key))
 		goto nomem;
@@ -421,6 +423,12 @@ const char *
 aggregate_report_domain(const struct aggregate_report *r)
 {
 	return r->domain;
+}
+
+const char *
+aggregate_report_rua(const struct aggregate_report *r)
+{
+	return r->rua;
 }
 
 void

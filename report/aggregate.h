@@ -73,6 +73,8 @@ struct aggregate_stats {
 	unsigned policies;	/* distinct published policies seen */
 };
 const char *aggregate_report_domain(const struct aggregate_report *);
+/* The rua tag (comma-joined URIs) of the domain's last row; "" if none. */
+const char *aggregate_report_rua(const struct aggregate_report *);
 void	 aggregate_report_stats(const struct aggregate_report *,
 	    struct aggregate_stats *);
 

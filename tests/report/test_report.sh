@@ -37,11 +37,11 @@ ReportContactInfo https://receiver.test/dmarc
 EOC
 ctl() { "$top_builddir/dmarcctl" -c "$tmp/dmarcd.conf" report "$@"; }
 
-ctl --period 2024-03-27 > "$tmp/out" 2> "$tmp/err"
+ctl --period 2024-03-27 --json > "$tmp/out" 2> "$tmp/err"
 rc=$?
-[ $rc -eq 69 ] && grep -q "not implemented yet" "$tmp/err" &&
-    ok "without --dry-run: EX_UNAVAILABLE" ||
-    nok "without --dry-run: EX_UNAVAILABLE (rc=$rc)"
+[ $rc -eq 64 ] && grep -q "with --dry-run only" "$tmp/err" &&
+    ok "--json without --dry-run: EX_USAGE" ||
+    nok "--json without --dry-run: EX_USAGE (rc=$rc)"
 
 for fmt in rfc9990 rfc7489; do
 	mkdir "$tmp/$fmt"

@@ -1,0 +1,144 @@
+#!/bin/sh
+# test_check.sh - `dmarcctl check DOMAIN` (the online checker) against a
+# private NSD with one zone per situation of issue 7.  Each case asserts
+# the score and the set of issue codes of --json, and that every DMARC
+# dns_snippet value re-grades as valid with `dmarcctl check --record`.
+# DKIM keys are made here by openssl.  TAP output; POSIX tools only.
+set -u
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+. "$top_srcdir/tests/dns/tap.sh"
+. "$top_srcdir/tests/dns/nsd-fixture.sh"
+
+nsd_fixture_require
+if ! command -v openssl >/dev/null 2>&1; then
+	[ "${CI:-}" = true ] && { echo "1..1"; echo "not ok 1 - openssl missing"; exit 1; }
+	echo "1..0 # SKIP openssl not installed (apt-get install openssl)"
+	exit 0
+fi
+CTL=$top_builddir/dmarcctl
+_nsd_mkdir
+T=$NSD_DIR/check
+mkdir -p "$T"
+
+genrsa() { openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$1" -out "$2" 2>/dev/null; }
+pub_rsa() { openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | base64 | tr -d '\n'; }
+txt() { printf '%s' "$1" | fold -w 250 | sed 's/.*/"&"/' | tr '\n' ' '; }
+genrsa 2048 "$T/k2048.pem"; genrsa 1024 "$T/k1024.pem"; genrsa 512 "$T/k512.pem"
+K2048=$(txt "v=DKIM1; k=rsa; p=$(pub_rsa "$T/k2048.pem")")
+K1024=$(txt "v=DKIM1; k=rsa; p=$(pub_rsa "$T/k1024.pem")")
+K512=$(txt "v=DKIM1; k=rsa; p=$(pub_rsa "$T/k512.pem")")
+
+SPF='@ 300 IN TXT "v=spf1 ip4:192.0.2.10 -all"'
+# zone NAME 'DMARC TXT'... : a domain with SPF, a 2048-bit key at "sel"
+# and the given _dmarc strings; zone_spf NAME 'SPF RR' 'DMARC TXT'...: with
+# that SPF line ("" for none) instead.
+zone() {
+	_z=$1
+	shift
+	zone_spf "$_z" "$SPF" "$@"
+}
+zone_spf() {
+	_z=$1
+	[ -n "$2" ] && zone_rr "$_z" "$2"
+	shift 2
+	zone_rr "$_z" "@ 300 IN A 192.0.2.10" \
+	    "sel._domainkey 300 IN TXT $K2048"
+	for _t in "$@"; do
+		zone_rr "$_z" "_dmarc 300 IN TXT \"$_t\""
+	done
+}
+GOOD="v=DMARC1; p=reject; rua=mailto:agg@"
+
+zone_add test </dev/null
+zone good.test "${GOOD}good.test"
+zone missing.test
+zone none.test "v=DMARC1; p=none; rua=mailto:agg@none.test"
+zone quar.test "v=DMARC1; p=quarantine; rua=mailto:agg@quar.test"
+zone pct.test "v=DMARC1; p=reject; pct=50; rua=mailto:agg@pct.test"
+zone norua.test "v=DMARC1; p=reject"
+zone ext.test "${GOOD}vendor.test"
+zone extok.test "${GOOD}vendor.test"
+zone_rr vendor.test "$SPF" "extok.test._report._dmarc 300 IN TXT \"v=DMARC1;\""
+zone dup.test "${GOOD}dup.test" "v=DMARC1; p=none; rua=mailto:agg@dup.test"
+zone spfdmarc.test "v=spf1 -all"
+zone syntax.test "v=DMARC1; p=rejectt; rua=mailto:agg@syntax.test"
+zone inherit.test "${GOOD}inherit.test"
+zone_rr inherit.test "sub 300 IN A 192.0.2.10" "sub 300 IN TXT \"v=spf1 -all\"" \
+    "sel._domainkey.sub 300 IN TXT $K2048"
+zone psd.test "v=DMARC1; p=reject; psd=y; rua=mailto:agg@psd.test"
+_inc=
+for _i in 1 2 3 4 5 6 7 8 9 10 11; do
+	_inc="$_inc include:i$_i.spfmany.test"
+	zone_rr spfmany.test "i$_i 300 IN TXT \"v=spf1 ip4:192.0.2.$_i -all\""
+done
+zone_spf spfmany.test "@ 300 IN TXT $(txt "v=spf1$_inc -all")" "${GOOD}spfmany.test"
+zone_spf plusall.test '@ 300 IN TXT "v=spf1 +all"' "${GOOD}plusall.test"
+zone_spf nospf.test "" "${GOOD}nospf.test"
+zone k1024.test "${GOOD}k1024.test"
+zone_rr k1024.test "old._domainkey 300 IN TXT $K1024"
+zone k512.test "${GOOD}k512.test"
+zone_rr k512.test "old._domainkey 300 IN TXT $K512"
+zone revoked.test "${GOOD}revoked.test"
+zone_rr revoked.test 'old._domainkey 300 IN TXT "v=DKIM1; k=rsa; t=y; p="'
+nsd_fixture_start
+
+check() {
+	"$CTL" -c /dev/null check --json --nameserver "$NSD_SERVER" "$@"
+}
+codes() { grep '"code":' | sed 's/.*"code": "\([^"]*\)".*/\1/' | sort | tr '\n' ' ' | sed 's/ $//'; }
+score() { sed -n 's/^  "score": \([0-9]*\),*$/\1/p'; }
+
+# case NAME DOMAIN SELECTORS SCORE EXIT 'CODES'
+case_() {
+	_out=$(check --selector "$3" "$2"); _rc=$?
+	tap_is "$(printf '%s\n' "$_out" | score) rc=$_rc" "$4 rc=$5" "$1: score and exit status"
+	tap_is "$(printf '%s\n' "$_out" | codes)" "$6" "$1: issue codes"
+	# Every DMARC snippet is a record the grader accepts as valid.
+	printf '%s\n' "$_out" | grep -A3 '"name": ".*_dmarc\.' |
+	    sed -n 's/^ *"value": "\(.*\)"$/\1/p' | sed 's/\\"/"/g' > "$T/snips"
+	_bad=
+	while IFS= read -r _v; do
+		"$CTL" -c /dev/null check --json --record "$_v" |
+		    grep -q '"valid": true' || _bad="$_bad [$_v]"
+	done < "$T/snips"
+	tap_is "$_bad" "" "$1: $(wc -l < "$T/snips" | tr -d ' ') snippet(s) re-grade as valid"
+}
+
+case_ "reject, all good" good.test sel 100 0 ""
+case_ "missing record" missing.test sel 60 2 "dmarc_missing"
+case_ "p=none" none.test sel 85 2 "dmarc_policy_none"
+case_ "p=quarantine" quar.test sel 95 1 "dmarc_policy_quarantine"
+case_ "reject with pct<100" pct.test sel 95 1 "dmarc_low_pct"
+case_ "no rua" norua.test sel 95 1 "dmarc_no_rua"
+case_ "external rua, not authorized" ext.test sel 95 1 "dmarc_rua_unauthorized"
+case_ "external rua, authorized" extok.test sel 100 0 ""
+case_ "two DMARC records" dup.test sel 60 2 "dmarc_duplicate"
+case_ "SPF record at _dmarc" spfdmarc.test sel 60 2 "dmarc_missing dmarc_spf_at_dmarc"
+case_ "syntax error" syntax.test sel 80 2 "dmarc_p_invalid dmarc_policy_none dmarc_treated_as_none"
+case_ "inherited from the org domain" sub.inherit.test sel 100 0 "dmarc_inherited"
+case_ "psd=y" psd.test sel 90 2 "dmarc_psd_misuse"
+case_ "SPF over the lookup limit" spfmany.test sel 90 2 "spf_too_many_lookups"
+case_ "SPF +all" plusall.test sel 80 2 "spf_plus_all"
+case_ "no SPF" nospf.test sel 85 2 "spf_missing"
+case_ "missing DKIM selector" good.test nope 95 1 "dkim_selector_missing"
+case_ "1024-bit DKIM key" k1024.test sel,old 98 1 "dkim_key_short"
+case_ "512-bit DKIM key" k512.test sel,old 85 2 "dkim_key_too_weak"
+case_ "revoked and testing key" revoked.test sel,old 100 1 "dkim_key_revoked dkim_testing"
+
+# The details behind the codes.
+out=$(check --selector sel spfmany.test)
+tap_ok "printf '%s\\n' \"\$out\" | grep -q '\"lookups\": 11,'" \
+    "SPF lookups counted through includes"
+out=$(check --selector sel,old k1024.test)
+tap_ok "printf '%s\\n' \"\$out\" | grep -q '\"key_bits\": 1024,'" \
+    "DKIM key size read from the DER key"
+out=$(check --selector sel ext.test)
+tap_ok "printf '%s\\n' \"\$out\" | grep -q '\"name\": \"ext.test._report._dmarc.vendor.test\"'" \
+    "authorization record named in the snippet"
+# Text output carries the verdict; a dead nameserver is EX_TEMPFAIL.
+out=$("$CTL" -c /dev/null check --nameserver "$NSD_SERVER" --selector sel quar.test)
+tap_ok "printf '%s\\n' \"\$out\" | grep -q '^  readiness: ready for reject'" \
+    "text output has a readiness verdict"
+"$CTL" -c /dev/null check --nameserver 127.0.0.1:1 good.test >/dev/null 2>&1
+tap_is "$?" 75 "DNS failure exits 75 (EX_TEMPFAIL)"
+tap_done
