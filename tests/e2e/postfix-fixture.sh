@@ -196,6 +196,9 @@ _pf_write_main_cf() {
 	cat >"$PF_ETC/main.cf" <<EOF
 # Written by tests/e2e/postfix-fixture.sh: a private test instance.
 compatibility_level = 3.6
+# Long queue ids are never reused, so tests can match them across logs
+# and history rows even when hundreds of messages pass in a second.
+enable_long_queue_ids = yes
 queue_directory = $PF_DIR/spool
 data_directory = $PF_DIR/data
 meta_directory = $PF_ETC

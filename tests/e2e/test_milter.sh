@@ -131,7 +131,7 @@ send() {
 # The queue id Postfix gave a message (also a rejected one), by its name.
 qid_of() {
 	grep "message-id=<$(mid "$1")>" "$PF_MAILLOG" | tail -n 1 |
-	    sed -n 's/.*: \([0-9A-F]*\): message-id=.*/\1/p'
+	    sed -n 's/.*: \([0-9A-Za-z]*\): message-id=.*/\1/p'
 }
 # dmarcd's log line for a message, by its name.
 logline_of() {
@@ -531,9 +531,8 @@ if [ -n "$SMTP_SOURCE" ]; then
 loadspoof.test|fail|reject|250" "15 load: the verdicts"
 	tap_is "$(hist_sql "SELECT count(DISTINCT queue_id) FROM verdicts WHERE helo LIKE 'load%.test' AND queue_id != '';")" 500 \
 	    "15 load: 500 distinct queue ids in the history"
-	tap_ok '[ "$took" -lt 60 ]' "15 load: done in under a minute (${took}s)"
 else
-	for _i in 1 2 3 4 5 6 7; do tap_ok true "# SKIP smtp-source not found"; done
+	for _i in 1 2 3 4 5 6; do tap_ok true "# SKIP smtp-source not found"; done
 fi
 dm_running "15"
 

@@ -67,7 +67,7 @@ body_of() { awk 'f { print } /^\r?$/ && !f { f = 1 }' "$1" | tr -d '\r'; }
 # --- 1. no milter: delivered, intact ---------------------------------------
 msg "$T/plain" accept
 send plain "$T/plain" --xclient-addr 192.0.2.10
-tap_is "$PF_STATUS/$(echo "$PF_REPLY" | sed 's/as [0-9A-Z]*$/as ID/')" "0/250 2.0.0 Ok: queued as ID" \
+tap_is "$PF_STATUS/$(echo "$PF_REPLY" | sed 's/as [0-9A-Za-z]*$/as ID/')" "0/250 2.0.0 Ok: queued as ID" \
     "no milter: accepted"
 tap_ok 'pf_wait_delivered "$PF_QUEUEID"' "no milter: delivered to the sink"
 if [ -n "$PF_MSG" ]; then
