@@ -240,11 +240,12 @@ dns_name_normalize(const char *name, char *buf, size_t bufsz)
 		c = (unsigned char)name[i];
 		/*
 		 * Any octet is legal in a label, but names reach us from mail
-		 * headers and SPF macros: control characters, spaces and
-		 * backslashes (which ldns would read as escapes) have no
-		 * business in them.
+		 * headers and SPF macros: control characters and backslashes
+		 * (which ldns would read as escapes) have no business in them.
+		 * A space is allowed: SPF's %_ macro makes one (RFC 7208
+		 * section 7.3), and dns_name_rdf() escapes it for ldns.
 		 */
-		if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '"')
+		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"')
 			return DNS_ERR_BADNAME;
 		if (c == '.') {
 			if (label == 0)
@@ -257,6 +258,26 @@ dns_name_normalize(const char *name, char *buf, size_t bufsz)
 	}
 	buf[len] = '\0';
 	return DNS_OK;
+}
+
+ldns_rdf *
+dns_name_rdf(const char *norm)
+{
+	char buf[DNS_NAME_TEXT_MAX];
+	size_t o = 0;
+
+	/* ldns reads presentation format: write a space as \032. */
+	for (; *norm != '\0'; norm++) {
+		if (o + 5 >= sizeof(buf))
+			return NULL;
+		if (*norm == ' ') {
+			memcpy(buf + o, "\\032", 4);
+			o += 4;
+		} else
+			buf[o++] = *norm;
+	}
+	buf[o] = '\0';
+	return ldns_dname_new_frm_str(buf);
 }
 
 /* A domain name rdf as text without the trailing dot ("." for the root). */
@@ -532,7 +553,7 @@ dns_answer_parse(const uint8_t *wire, size_t len, const char *qname,
 
 	if ((st = dns_name_normalize(qname, norm, sizeof(norm))) != DNS_OK)
 		goto done;
-	if ((qdname = ldns_dname_new_frm_str(norm)) == NULL) {
+	if ((qdname = dns_name_rdf(norm)) == NULL) {
 		st = DNS_ERR_BADNAME;
 		goto done;
 	}

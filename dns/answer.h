@@ -132,4 +132,15 @@ enum dns_status dns_answer_parse(const uint8_t *wire, size_t len,
  */
 enum dns_status dns_name_normalize(const char *name, char *buf, size_t bufsz);
 
+/* Longest presentation form of a normalised name (every octet escaped). */
+#define DNS_NAME_TEXT_MAX	(253 * 4 + 2)
+
+/*
+ * The ldns rdf of a name normalised by dns_name_normalize(), escaping
+ * what ldns would misread (a space).  NULL on failure.  Declared here for
+ * dns/ only: callers outside dns/ never see ldns types.
+ */
+struct ldns_struct_rdf;
+struct ldns_struct_rdf *dns_name_rdf(const char *norm);
+
 #endif

@@ -47,7 +47,7 @@ dns_query_wire_new(const char *name, uint16_t type, uint16_t edns_size,
 	uint8_t *wire = NULL, *copy;
 	size_t wlen = 0;
 
-	if ((dn = ldns_dname_new_frm_str(name)) == NULL)
+	if ((dn = dns_name_rdf(name)) == NULL)
 		return NULL;
 	/* ldns_pkt_query_new takes ownership of dn. */
 	if ((q = ldns_pkt_query_new(dn, (ldns_rr_type)type, LDNS_RR_CLASS_IN,

@@ -369,7 +369,7 @@ test_misc(void)
 	    "misc: no nameserver");
 	dns_resolver_free(res);
 	res = new_resolver(1, NULL);
-	tap_str(ask(res, "a b.t", DNS_TYPE_TXT, NULL), "badname",
+	tap_str(ask(res, "a\\b.t", DNS_TYPE_TXT, NULL), "badname",
 	    "misc: bad name");
 	tap_str(ask(res, "a.t", DNS_TYPE_SOA, NULL), "qtype",
 	    "misc: unsupported type");
@@ -405,7 +405,7 @@ test_adapter(void)
 		{ "to.t", LOOKUP_TXT, "tempfail timeout" },
 		{ "ref.t", LOOKUP_TXT, "permfail refused" },
 		{ "l1.t", LOOKUP_TXT, "permfail cname-loop" },
-		{ "bad name", LOOKUP_TXT, "permfail badname" },
+		{ "bad\\name", LOOKUP_TXT, "permfail badname" },
 	};
 	struct dns_resolver *res = new_resolver(2, NULL);
 	struct dns_lookup_ctx ctx;
