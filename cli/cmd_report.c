@@ -180,6 +180,7 @@ verify_external(struct run *run, const char *domain, const char *host,
 	const char *why = "unverified external destination";
 	size_t i;
 
+	*temporary = false;
 	if (send_verify_name(domain, host, &name) != 0) {
 		strbuf_release(&name);
 		return "unverified external destination (name too long)";
@@ -215,7 +216,7 @@ send_report(struct run *run, const struct aggregate_report *rep,
 	struct send_dest d;
 	enum send_status ss;
 	size_t len;
-	bool tmp;
+	bool tmp = false;
 	int code;
 
 	if (*rua == '\0') {
