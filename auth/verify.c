@@ -210,10 +210,13 @@ verify_header(struct verify *v, const char *name, const char *value,
 			return VERIFY_ERR_NOMEM;
 		v->v.message_id = v->message_id;
 	} else if (strcasecmp(name, "Authentication-Results") == 0) {
-		v->ar_seen++;
-		if (authres_is_from(value, len, v->pol->authserv_id) &&
-		    v->v.nforged < VERIFY_MAX_FORGED)
-			v->v.forged[v->v.nforged++] = v->ar_seen;
+		v->v.ar_total = ++v->ar_seen;
+		if (authres_is_from(value, len, v->pol->authserv_id)) {
+			if (v->v.nforged < VERIFY_MAX_FORGED)
+				v->v.forged[v->v.nforged++] = v->ar_seen;
+			else
+				v->v.forged_overflow = true;
+		}
 	}
 	return VERIFY_OK;
 }

@@ -123,6 +123,10 @@ struct verdict {
 	 * carry our authserv-id: forged, to be removed (RFC 8601 5). */
 	unsigned forged[VERIFY_MAX_FORGED];
 	size_t	 nforged;
+	/* More forged fields than forged[] holds: remove every A-R field
+	 * (1..ar_total), so none of the forged ones can survive. */
+	bool	 forged_overflow;
+	unsigned ar_total;		/* A-R fields in the message */
 
 	char	*authres;		/* the A-R value to add (folded) */
 	const char *message_id;		/* the Message-ID field, or NULL */

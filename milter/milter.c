@@ -444,10 +444,15 @@ msg_apply(SMFICTX *ctx, const struct conn *c, const struct verdict *vd,
 		break;
 	}
 	/* RFC 8601 section 5: remove fields forged with our authserv-id,
-	 * highest index first so the others keep their numbers. */
-	for (i = vd->nforged; i > 0; i--)
-		smfi_chgheader(ctx, hdr_authres,
-		    (int)vd->forged[i - 1], NULL);
+	 * highest index first so the others keep their numbers.  Past the
+	 * bound on remembered indexes, remove them all: none may survive. */
+	if (vd->forged_overflow)
+		for (i = vd->ar_total; i > 0; i--)
+			smfi_chgheader(ctx, hdr_authres, (int)i, NULL);
+	else
+		for (i = vd->nforged; i > 0; i--)
+			smfi_chgheader(ctx, hdr_authres,
+			    (int)vd->forged[i - 1], NULL);
 	if (vd->authres != NULL)
 		insert_header(ctx, c, hdr_authres, vd->authres);
 	return SMFIS_ACCEPT;

@@ -387,6 +387,20 @@ tap_is "$(printf '%s\n' "$ar" | grep -c .)" 1 "11 forged A-R: exactly one A-R wi
 tap_ok '! printf "%s" "$ar" | grep -q forged' "11 forged A-R: both forged fields removed"
 tap_ok '[ -n "$PF_MSG" ] && pf_headers "$PF_MSG" | grep -q "^Authentication-Results: other.test; spf=pass (kept)"' \
     "11 forged A-R: another host's A-R kept"
+# More forged fields than dmarcd remembers by index: none may survive.
+set --
+_i=0
+while [ $_i -lt 40 ]; do
+	set -- "$@" "Authentication-Results: mx.receiver.test; dmarc=pass (flood-$_i) header.from=example.test"
+	_i=$((_i + 1))
+done
+msg s11b "From: Alice <alice@example.test>" "$@"
+set --
+send s11b $good_ip alice@example.test
+delivered "11b 40 forged A-R"
+ar=$( [ -n "$PF_MSG" ] && ours "$PF_MSG")
+tap_is "$(printf '%s\n' "$ar" | grep -c .)" 1 "11b 40 forged A-R: exactly one A-R with our id"
+tap_ok '! printf "%s" "$ar" | grep -q flood' "11b 40 forged A-R: all forged fields removed"
 dm_running "11"
 
 # --- 12. authenticated and trusted clients: skipped -----------------------
