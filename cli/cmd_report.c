@@ -11,6 +11,11 @@
  * report is sent to the mailto: URIs of the domain's rua tag through
  * ReportSendmail (report/send.h), after the external destination check
  * of RFC 9990 section 4; one line per destination says what happened.
+ * Exactly once: each report is claimed in the history's reports_sent
+ * table first (store_report_claim(): racing runs on other nodes skip
+ * it) and marked sent once every destination was sent or skipped for
+ * good; after a failed send it stays claimed and the next run sends it
+ * again, with the same (deterministic) report ID.
  */
 #include "config.h"
 
@@ -141,6 +146,8 @@ struct run {
 	const char *sendmail;		/* ReportSendmail */
 	struct cli_discovery disc;	/* org domains, resolver */
 	unsigned sent, skipped, failed;	/* destinations */
+	const char *node;		/* NodeName: who claims reports */
+	unsigned stale_s;		/* ReportClaimTimeout, seconds */
 };
 
 /* True when host's organizational domain is policy_domain's: no
@@ -289,6 +296,46 @@ send_report(struct run *run, const struct aggregate_report *rep,
 	strbuf_release(&err);
 }
 
+/* Claim the report, send it, and mark it sent unless a destination
+ * failed for now (it stays claimed: the next run retries it). */
+static void
+send_claimed(struct run *run, struct store *st,
+    const struct aggregate_report *rep, time_t day, const char *date,
+    const char *id, const char *filename, const struct strbuf *gz)
+{
+	const char *domain = aggregate_report_domain(rep);
+	struct strbuf err = STRBUF_INIT;
+	enum store_claim c;
+	unsigned failed = run->failed;
+
+	c = store_report_claim(st, domain, day, id, run->node, run->stale_s,
+	    &err);
+	switch (c) {
+	case STORE_CLAIM_OK:
+		break;
+	case STORE_CLAIM_SENT:
+	case STORE_CLAIM_BUSY:
+		printf("%s %s - skipped (%s)\n", domain, date,
+		    store_claim_strerror(c));
+		goto done;
+	case STORE_CLAIM_ERROR:
+		printf("%s %s - failed (%s)\n", domain, date,
+		    strbuf_cstr(&err));
+		run->failed++;
+		goto done;
+	}
+	send_report(run, rep, date, id, filename, gz);
+	if (run->failed == failed &&
+	    store_report_mark_sent(st, domain, day, &err) != STORE_OK) {
+		/* Sent but not recorded: the next run sends it again. */
+		printf("%s %s - failed (%s)\n", domain, date,
+		    strbuf_cstr(&err));
+		run->failed++;
+	}
+done:
+	strbuf_release(&err);
+}
+
 /* Build and write the reports of one day.  An exit status. */
 static int
 run_day(struct run *run, struct store *st, const char *domain, time_t day)
@@ -337,8 +384,8 @@ run_day(struct run *run, struct store *st, const char *domain, time_t day)
 			if (!run->dry) {
 				strbuf_reset(&id);
 				aggregate_report_id(rep, &run->meta, &id);
-				send_report(run, rep, date, strbuf_cstr(&id),
-				    strbuf_cstr(&name), &gz);
+				send_claimed(run, st, rep, day, date,
+				    strbuf_cstr(&id), strbuf_cstr(&name), &gz);
 				run->reports++;
 				continue;
 			}
@@ -496,6 +543,11 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	at = strrchr(run.meta.email, '@');
 	run.meta.receiver = at != NULL && at[1] != '\0' ? at + 1 : host;
 
+	run.node = conf_str(ctx->conf, "NodeName");
+	if (run.node == NULL)
+		run.node = host;
+	run.stale_s = (unsigned)(conf_int(ctx->conf, "ReportClaimTimeout") /
+	    1000);
 	run.sendmail = conf_str(ctx->conf, "ReportSendmail");
 	if (run.sendmail == NULL)
 		run.sendmail = SEND_DEFAULT_COMMAND;

@@ -38,6 +38,10 @@ static const struct {
 	    "evaluate DMARC for given authentication results" },
 	{ "report", cmd_report,
 	    "build aggregate reports from the history (--dry-run)" },
+	{ "import", cmd_import,
+	    "store received aggregate reports (xml, gz, zip, eml)" },
+	{ "expire", cmd_expire,
+	    "delete history rows older than --days N" },
 };
 
 int

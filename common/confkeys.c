@@ -128,6 +128,11 @@ const struct conf_key confkeys_dmarcd[] = {
 	    redact_choices, "header fields of the failing message in a "
 	    "report: all or minimal (never the body)" },
 
+	/* dmarcctl report: exactly once (reports_sent) */
+	{ "ReportClaimTimeout", NULL, CONF_DURATION, "3600s", 60000, 604800000,
+	    NULL, "age after which another run may take over a report claimed "
+	    "but not marked sent" },
+
 	/*
 	 * OpenDMARC keys with no effect here: accepted so its configuration
 	 * loads, with a warning that says why (dmarcd.conf(5), "Moving from

@@ -38,6 +38,16 @@ struct store_backend {
 		    struct strbuf *err);
 
 	void	 (*close)(void *);
+
+	/* Sent reports and retention (store.h); thread-safe like count().
+	 * now is the local clock, which PostgreSQL ignores for its own. */
+	enum store_claim (*report_claim)(void *, const char *domain,
+		    time_t begin, const char *report_id, const char *node,
+		    time_t now, unsigned stale_after_s, struct strbuf *err);
+	enum store_status (*report_mark_sent)(void *, const char *domain,
+		    time_t begin, time_t now, struct strbuf *err);
+	enum store_status (*expire)(void *, int64_t before_day, bool dry_run,
+		    uint64_t *verdicts, uint64_t *reports, struct strbuf *err);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -90,9 +90,72 @@ static const char pg_schema_v1[] =
 	"  ON verdicts (policy_domain, received);\n"
 	"CREATE INDEX verdicts_day_domain ON verdicts (day, policy_domain);\n";
 
+static const char pg_schema_v2[] =
+	"CREATE TABLE reports_sent (\n"
+	"  policy_domain TEXT NOT NULL,\n"
+	"  period_begin  BIGINT NOT NULL,\n"
+	"  report_id     TEXT NOT NULL,\n"
+	"  state         TEXT NOT NULL,\n"
+	"  node          TEXT NOT NULL,\n"
+	"  claimed_at    BIGINT NOT NULL,\n"
+	"  sent_at       BIGINT,\n"
+	"  attempts      INTEGER NOT NULL DEFAULT 1,\n"
+	"  PRIMARY KEY (policy_domain, period_begin)\n"
+	");\n";
+
+/* Version 3: received aggregate reports (schema.c); import on
+ * PostgreSQL is not yet implemented, the tables are here so that the
+ * versions stay equal. */
+static const char pg_schema_v3[] =
+	"CREATE TABLE agg_reports (\n"
+	"  id               BIGSERIAL PRIMARY KEY,\n"
+	"  org_name         TEXT NOT NULL,\n"
+	"  email            TEXT NOT NULL DEFAULT '',\n"
+	"  extra_contact    TEXT NOT NULL DEFAULT '',\n"
+	"  report_id        TEXT NOT NULL,\n"
+	"  domain           TEXT NOT NULL,\n"
+	"  begin_ts         BIGINT NOT NULL,\n"
+	"  end_ts           BIGINT NOT NULL,\n"
+	"  version          TEXT NOT NULL DEFAULT '',\n"
+	"  adkim            TEXT NOT NULL DEFAULT '',\n"
+	"  aspf             TEXT NOT NULL DEFAULT '',\n"
+	"  p                TEXT NOT NULL DEFAULT '',\n"
+	"  sp               TEXT NOT NULL DEFAULT '',\n"
+	"  np               TEXT NOT NULL DEFAULT '',\n"
+	"  pct              INTEGER NOT NULL DEFAULT -1,\n"
+	"  fo               TEXT NOT NULL DEFAULT '',\n"
+	"  testing          TEXT NOT NULL DEFAULT '',\n"
+	"  discovery_method TEXT NOT NULL DEFAULT '',\n"
+	"  nrecords         BIGINT NOT NULL DEFAULT 0,\n"
+	"  imported_at      BIGINT NOT NULL,\n"
+	"  source           TEXT NOT NULL DEFAULT '',\n"
+	"  UNIQUE (org_name, report_id, domain)\n"
+	");\n"
+	"CREATE INDEX agg_reports_domain_begin ON agg_reports (domain, begin_ts);\n"
+	"CREATE TABLE agg_records (\n"
+	"  id               BIGSERIAL PRIMARY KEY,\n"
+	"  report           BIGINT NOT NULL REFERENCES agg_reports (id)\n"
+	"                   ON DELETE CASCADE,\n"
+	"  source_ip        TEXT NOT NULL,\n"
+	"  count            BIGINT NOT NULL,\n"
+	"  disposition      TEXT NOT NULL DEFAULT '',\n"
+	"  eval_dkim        TEXT NOT NULL DEFAULT '',\n"
+	"  eval_spf         TEXT NOT NULL DEFAULT '',\n"
+	"  reasons          TEXT NOT NULL DEFAULT '',\n"
+	"  header_from      TEXT NOT NULL DEFAULT '',\n"
+	"  envelope_from    TEXT NOT NULL DEFAULT '',\n"
+	"  envelope_to      TEXT NOT NULL DEFAULT '',\n"
+	"  spf_results      TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_results     TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX agg_records_report ON agg_records (report);\n"
+	"CREATE INDEX agg_records_ip ON agg_records (source_ip);\n";
+
 /* The same versions as store_sqlite_migrations (schema.c). */
 static const struct pg_migration pg_migrations[] = {
 	{ 1, "verdicts", pg_schema_v1 },
+	{ 2, "reports_sent", pg_schema_v2 },
+	{ 3, "agg_reports", pg_schema_v3 },
 };
 #define PG_NMIGRATIONS	(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
 
@@ -638,6 +701,197 @@ done:
 	return st;
 }
 
+/* The server's clock in UTC seconds: one clock for the whole fleet. */
+#define PG_NOW	"EXTRACT(EPOCH FROM now())::bigint"
+
+/* Run a parameterized statement; the result (to PQclear) or NULL with
+ * err filled when its status is not want. */
+static PGresult *
+pg_exec(PGconn *c, const char *sql, int n, const char *const *params,
+    ExecStatusType want)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+
+	if (r != NULL && PQresultStatus(r) == want)
+		return r;
+	PQclear(r);
+	return NULL;
+}
+
+/*
+ * Each step is one statement, atomic on its own: the INSERT takes a free
+ * key; else the UPDATE takes the row if it is still 'claimed' by us or
+ * stale (under READ COMMITTED a second UPDATE waits for the first and
+ * re-checks its WHERE on the new row, so only one wins); else the SELECT
+ * says why not.  A row deleted in between (expiry) sends us round again.
+ */
+static enum store_claim
+pgsql_report_claim(void *arg, const char *domain, time_t begin,
+    const char *report_id, const char *node, time_t now,
+    unsigned stale_after_s, struct strbuf *err)
+{
+	struct pgsql_be *be = arg;
+	enum store_claim claim = STORE_CLAIM_ERROR;
+	enum store_status st;
+	const char *params[5];
+	char bbuf[24], sbuf[16];
+	PGresult *r;
+	PGconn *c;
+	int round;
+
+	(void)now;
+	if ((c = pg_connect(be, &st, err)) == NULL)
+		return STORE_CLAIM_ERROR;
+	snprintf(bbuf, sizeof(bbuf), "%lld", (long long)begin);
+	snprintf(sbuf, sizeof(sbuf), "%u", stale_after_s);
+	params[0] = domain;
+	params[1] = bbuf;
+	params[2] = report_id;
+	params[3] = node;
+	params[4] = sbuf;
+	for (round = 0; round < 3; round++) {
+		if ((r = pg_exec(c, "INSERT INTO reports_sent (policy_domain, "
+		    "period_begin, report_id, state, node, claimed_at, "
+		    "attempts) VALUES ($1, $2, $3, 'claimed', $4, " PG_NOW
+		    ", 1) ON CONFLICT (policy_domain, period_begin) DO "
+		    "NOTHING", 4, params, PGRES_COMMAND_OK)) == NULL)
+			goto fail;
+		claim = strcmp(PQcmdTuples(r), "1") == 0 ? STORE_CLAIM_OK :
+		    STORE_CLAIM_ERROR;
+		PQclear(r);
+		if (claim == STORE_CLAIM_OK)
+			break;
+		if ((r = pg_exec(c, "UPDATE reports_sent SET report_id = $3, "
+		    "node = $4, claimed_at = " PG_NOW ", attempts = attempts "
+		    "+ 1 WHERE policy_domain = $1 AND period_begin = $2 AND "
+		    "state = 'claimed' AND (node = $4 OR claimed_at < "
+		    PG_NOW " - $5::bigint) RETURNING attempts", 5, params,
+		    PGRES_TUPLES_OK)) == NULL)
+			goto fail;
+		claim = PQntuples(r) == 1 ? STORE_CLAIM_OK :
+		    STORE_CLAIM_ERROR;
+		PQclear(r);
+		if (claim == STORE_CLAIM_OK)
+			break;
+		if ((r = pg_exec(c, "SELECT state FROM reports_sent WHERE "
+		    "policy_domain = $1 AND period_begin = $2", 2, params,
+		    PGRES_TUPLES_OK)) == NULL)
+			goto fail;
+		if (PQntuples(r) == 1)
+			claim = strcmp(PQgetvalue(r, 0, 0), "sent") == 0 ?
+			    STORE_CLAIM_SENT : STORE_CLAIM_BUSY;
+		PQclear(r);
+		if (claim != STORE_CLAIM_ERROR)
+			break;
+	}
+	if (claim == STORE_CLAIM_ERROR) {
+		strbuf_appendf(err, "%s: cannot claim the report of %s: the "
+		    "row keeps changing", be->label, domain);
+	}
+	PQfinish(c);
+	return claim;
+
+fail:
+	strbuf_appendf(err, "%s: cannot claim the report of %s: ", be->label,
+	    domain);
+	append_pq_error(err, PQerrorMessage(c));
+	PQfinish(c);
+	return STORE_CLAIM_ERROR;
+}
+
+static enum store_status
+pgsql_report_mark_sent(void *arg, const char *domain, time_t begin,
+    time_t now, struct strbuf *err)
+{
+	struct pgsql_be *be = arg;
+	enum store_status st;
+	const char *params[2];
+	char bbuf[24];
+	PGresult *r;
+	PGconn *c;
+
+	(void)now;
+	if ((c = pg_connect(be, &st, err)) == NULL)
+		return st == STORE_ERR_NOMEM ? st : STORE_ERR_WRITE;
+	snprintf(bbuf, sizeof(bbuf), "%lld", (long long)begin);
+	params[0] = domain;
+	params[1] = bbuf;
+	r = pg_exec(c, "UPDATE reports_sent SET state = 'sent', sent_at = "
+	    PG_NOW " WHERE policy_domain = $1 AND period_begin = $2", 2,
+	    params, PGRES_COMMAND_OK);
+	if (r == NULL) {
+		strbuf_appendf(err, "%s: cannot mark the report of %s sent: ",
+		    be->label, domain);
+		append_pq_error(err, PQerrorMessage(c));
+		st = STORE_ERR_WRITE;
+	} else if (strcmp(PQcmdTuples(r), "1") != 0) {
+		strbuf_appendf(err, "%s: cannot mark the report of %s sent: "
+		    "it is not claimed", be->label, domain);
+		st = STORE_ERR_WRITE;
+	} else
+		st = STORE_OK;
+	PQclear(r);
+	PQfinish(c);
+	return st;
+}
+
+static enum store_status
+pgsql_expire(void *arg, int64_t before_day, bool dry_run,
+    uint64_t *verdicts, uint64_t *reports, struct strbuf *err)
+{
+	struct pgsql_be *be = arg;
+	enum store_status st;
+	const char *params[1];
+	char dbuf[24], bbuf[24];
+	PGresult *r1 = NULL, *r2 = NULL;
+	PGconn *c;
+
+	*verdicts = *reports = 0;
+	if ((c = pg_connect(be, &st, err)) == NULL)
+		return st == STORE_ERR_NOMEM ? st :
+		    dry_run ? STORE_ERR_READ : STORE_ERR_WRITE;
+	snprintf(dbuf, sizeof(dbuf), "%lld", (long long)before_day);
+	snprintf(bbuf, sizeof(bbuf), "%lld", (long long)before_day * 86400);
+	/* Expiry may take a while: no statement timeout for it. */
+	if (!exec_ok(c, "SET statement_timeout = 0", PGRES_COMMAND_OK) ||
+	    !exec_ok(c, "BEGIN", PGRES_COMMAND_OK))
+		goto fail;
+	params[0] = dbuf;
+	if (dry_run)
+		r1 = pg_exec(c, "SELECT COUNT(*) FROM verdicts WHERE day < $1",
+		    1, params, PGRES_TUPLES_OK);
+	else
+		r1 = pg_exec(c, "DELETE FROM verdicts WHERE day < $1", 1,
+		    params, PGRES_COMMAND_OK);
+	if (r1 == NULL)
+		goto fail;
+	params[0] = bbuf;
+	if (dry_run)
+		r2 = pg_exec(c, "SELECT COUNT(*) FROM reports_sent WHERE "
+		    "period_begin < $1", 1, params, PGRES_TUPLES_OK);
+	else
+		r2 = pg_exec(c, "DELETE FROM reports_sent WHERE period_begin "
+		    "< $1", 1, params, PGRES_COMMAND_OK);
+	if (r2 == NULL || !exec_ok(c, "COMMIT", PGRES_COMMAND_OK))
+		goto fail;
+	*verdicts = strtoull(dry_run ? PQgetvalue(r1, 0, 0) : PQcmdTuples(r1),
+	    NULL, 10);
+	*reports = strtoull(dry_run ? PQgetvalue(r2, 0, 0) : PQcmdTuples(r2),
+	    NULL, 10);
+	PQclear(r1);
+	PQclear(r2);
+	PQfinish(c);
+	return STORE_OK;
+
+fail:
+	st = pg_fail(c, be->label, "cannot expire old rows",
+	    dry_run ? STORE_ERR_READ : STORE_ERR_WRITE, err);
+	PQclear(r1);
+	PQclear(r2);
+	PQfinish(c);
+	return st;
+}
+
 static void
 pgsql_close(void *arg)
 {
@@ -665,4 +919,7 @@ const struct store_backend store_backend_pgsql = {
 	pgsql_count,
 	pgsql_query,
 	pgsql_close,
+	pgsql_report_claim,
+	pgsql_report_mark_sent,
+	pgsql_expire,
 };

@@ -76,8 +76,79 @@ static const char schema_v1[] =
 	"  ON verdicts (policy_domain, received);\n"
 	"CREATE INDEX verdicts_day_domain ON verdicts (day, policy_domain);\n";
 
+/*
+ * Version 2, reports_sent: one row per aggregate report (policy domain,
+ * period), claimed by one `dmarcctl report` before it sends and marked
+ * sent after, so that racing runs send it once (store_report_claim()).
+ */
+static const char schema_v2[] =
+	"CREATE TABLE reports_sent (\n"
+	"  policy_domain TEXT NOT NULL,\n"
+	"  period_begin  INTEGER NOT NULL,  -- UTC seconds\n"
+	"  report_id     TEXT NOT NULL,\n"
+	"  state         TEXT NOT NULL,     -- claimed | sent\n"
+	"  node          TEXT NOT NULL,\n"
+	"  claimed_at    INTEGER NOT NULL,\n"
+	"  sent_at       INTEGER,\n"
+	"  attempts      INTEGER NOT NULL DEFAULT 1,\n"
+	"  PRIMARY KEY (policy_domain, period_begin)\n"
+	");\n";
+
+/*
+ * Version 3, received aggregate reports (dmarcctl import): agg_reports,
+ * one row per report, UNIQUE (org_name, report_id, domain) so that a
+ * re-import is counted as a duplicate and stored once; agg_records, its
+ * rows, with the auth results as text (ingest/xml.h gives the format).
+ */
+static const char schema_v3[] =
+	"CREATE TABLE agg_reports (\n"
+	"  id               INTEGER PRIMARY KEY,\n"
+	"  org_name         TEXT NOT NULL,\n"
+	"  email            TEXT NOT NULL DEFAULT '',\n"
+	"  extra_contact    TEXT NOT NULL DEFAULT '',\n"
+	"  report_id        TEXT NOT NULL,\n"
+	"  domain           TEXT NOT NULL,\n"
+	"  begin_ts         INTEGER NOT NULL,  -- UTC seconds\n"
+	"  end_ts           INTEGER NOT NULL,\n"
+	"  version          TEXT NOT NULL DEFAULT '',\n"
+	"  adkim            TEXT NOT NULL DEFAULT '',\n"
+	"  aspf             TEXT NOT NULL DEFAULT '',\n"
+	"  p                TEXT NOT NULL DEFAULT '',\n"
+	"  sp               TEXT NOT NULL DEFAULT '',\n"
+	"  np               TEXT NOT NULL DEFAULT '',\n"
+	"  pct              INTEGER NOT NULL DEFAULT -1,\n"
+	"  fo               TEXT NOT NULL DEFAULT '',\n"
+	"  testing          TEXT NOT NULL DEFAULT '',\n"
+	"  discovery_method TEXT NOT NULL DEFAULT '',\n"
+	"  nrecords         INTEGER NOT NULL DEFAULT 0,\n"
+	"  imported_at      INTEGER NOT NULL,\n"
+	"  source           TEXT NOT NULL DEFAULT '',  -- file name\n"
+	"  UNIQUE (org_name, report_id, domain)\n"
+	");\n"
+	"CREATE INDEX agg_reports_domain_begin ON agg_reports (domain, begin_ts);\n"
+	"CREATE TABLE agg_records (\n"
+	"  id               INTEGER PRIMARY KEY,\n"
+	"  report           INTEGER NOT NULL REFERENCES agg_reports (id)\n"
+	"                   ON DELETE CASCADE,\n"
+	"  source_ip        TEXT NOT NULL,\n"
+	"  count            INTEGER NOT NULL,\n"
+	"  disposition      TEXT NOT NULL DEFAULT '',\n"
+	"  eval_dkim        TEXT NOT NULL DEFAULT '',\n"
+	"  eval_spf         TEXT NOT NULL DEFAULT '',\n"
+	"  reasons          TEXT NOT NULL DEFAULT '',\n"
+	"  header_from      TEXT NOT NULL DEFAULT '',\n"
+	"  envelope_from    TEXT NOT NULL DEFAULT '',\n"
+	"  envelope_to      TEXT NOT NULL DEFAULT '',\n"
+	"  spf_results      TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_results     TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX agg_records_report ON agg_records (report);\n"
+	"CREATE INDEX agg_records_ip ON agg_records (source_ip);\n";
+
 const struct store_migration store_sqlite_migrations[] = {
 	{ 1, "verdicts", schema_v1 },
+	{ 2, "reports_sent", schema_v2 },
+	{ 3, "agg_reports", schema_v3 },
 };
 const size_t store_sqlite_nmigrations =
     sizeof(store_sqlite_migrations) / sizeof(store_sqlite_migrations[0]);

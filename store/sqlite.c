@@ -12,8 +12,10 @@
  * no-ops.  Reads open their own connection per call.
  *
  * The file is created mode 0640 (it holds client IPs and Message-IDs);
- * SQLite gives the -wal and -shm files the same mode.  Leaves out: read-
- * only opening (a later option for the web process), VACUUM and expiry.
+ * SQLite gives the -wal and -shm files the same mode.  Claims of sent reports
+ * (reports_sent) are BEGIN IMMEDIATE transactions; expiry deletes whole
+ * days.  Leaves out: read-only opening (a later option for the web
+ * process) and VACUUM after expiry.
  */
 #include "config.h"
 
@@ -436,6 +438,199 @@ done:
 	return status;
 }
 
+/* Step a statement that returns no row; SQLITE_OK or the error. */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/*
+ * The claim in one BEGIN IMMEDIATE transaction: the write lock is taken
+ * before the row is read, so two claimers are serialized and only the
+ * first sees the row free (or stale).
+ */
+static enum store_claim
+sqlite_report_claim(void *arg, const char *domain, time_t begin,
+    const char *report_id, const char *node, time_t now,
+    unsigned stale_after_s, struct strbuf *err)
+{
+	struct sqlite_be *be = arg;
+	enum store_claim claim = STORE_CLAIM_ERROR;
+	enum store_status st;
+	sqlite3_stmt *sel = NULL, *put = NULL;
+	const unsigned char *state, *holder;
+	sqlite3 *db;
+	bool take;
+	int rc;
+
+	if ((db = connect_db(be->path, false, be->busy_ms, &st, err)) == NULL)
+		return STORE_CLAIM_ERROR;
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
+	    SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(db, "SELECT state, node, claimed_at "
+	    "FROM reports_sent WHERE policy_domain = ?1 AND "
+	    "period_begin = ?2", -1, &sel, NULL)) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(sel, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(sel, 2, (sqlite3_int64)begin);
+	if ((rc = sqlite3_step(sel)) == SQLITE_DONE) {
+		rc = sqlite3_prepare_v2(db, "INSERT INTO reports_sent "
+		    "(policy_domain, period_begin, report_id, state, node, "
+		    "claimed_at, attempts) VALUES (?1, ?2, ?3, 'claimed', ?4, "
+		    "?5, 1)", -1, &put, NULL);
+		claim = STORE_CLAIM_OK;
+	} else if (rc == SQLITE_ROW) {
+		state = sqlite3_column_text(sel, 0);
+		holder = sqlite3_column_text(sel, 1);
+		take = state != NULL && strcmp((const char *)state,
+		    "claimed") == 0 && ((holder != NULL &&
+		    strcmp((const char *)holder, node) == 0) ||
+		    sqlite3_column_int64(sel, 2) <
+		    (sqlite3_int64)now - (sqlite3_int64)stale_after_s);
+		if (state != NULL && strcmp((const char *)state, "sent") == 0)
+			claim = STORE_CLAIM_SENT;
+		else if (!take)
+			claim = STORE_CLAIM_BUSY;
+		else {
+			rc = sqlite3_prepare_v2(db, "UPDATE reports_sent SET "
+			    "report_id = ?3, node = ?4, claimed_at = ?5, "
+			    "attempts = attempts + 1 WHERE policy_domain = ?1 "
+			    "AND period_begin = ?2", -1, &put, NULL);
+			claim = STORE_CLAIM_OK;
+		}
+		if (claim == STORE_CLAIM_OK && rc != SQLITE_OK)
+			goto fail;
+		rc = SQLITE_OK;
+	} else
+		goto fail;
+	if (rc != SQLITE_OK)
+		goto fail;
+	if (put != NULL) {
+		sqlite3_bind_text(put, 1, domain, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(put, 2, (sqlite3_int64)begin);
+		sqlite3_bind_text(put, 3, report_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(put, 4, node, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(put, 5, (sqlite3_int64)now);
+		if ((rc = step_done(put)) != SQLITE_OK)
+			goto fail;
+	}
+	if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	goto done;
+
+fail:
+	strbuf_appendf(err, "%s: cannot claim the report of %s: ", be->path,
+	    domain);
+	append_reason(err, rc == SQLITE_NOMEM ? NULL : db);
+	claim = STORE_CLAIM_ERROR;
+done:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(put);
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return claim;
+}
+
+static enum store_status
+sqlite_report_mark_sent(void *arg, const char *domain, time_t begin,
+    time_t now, struct strbuf *err)
+{
+	struct sqlite_be *be = arg;
+	enum store_status st;
+	sqlite3_stmt *up = NULL;
+	sqlite3 *db;
+	int rc;
+
+	if ((db = connect_db(be->path, false, be->busy_ms, &st, err)) == NULL)
+		return STORE_ERR_WRITE;
+	rc = sqlite3_prepare_v2(db, "UPDATE reports_sent SET state = 'sent', "
+	    "sent_at = ?3 WHERE policy_domain = ?1 AND period_begin = ?2", -1,
+	    &up, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(up, 1, domain, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, (sqlite3_int64)begin);
+		sqlite3_bind_int64(up, 3, (sqlite3_int64)now);
+		rc = step_done(up);
+	}
+	if (rc != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot mark the report of %s sent: ",
+		    be->path, domain);
+		append_reason(err, db);
+		st = STORE_ERR_WRITE;
+	} else if (sqlite3_changes(db) != 1) {
+		strbuf_appendf(err, "%s: cannot mark the report of %s sent: "
+		    "it is not claimed", be->path, domain);
+		st = STORE_ERR_WRITE;
+	} else
+		st = STORE_OK;
+	sqlite3_finalize(up);
+	sqlite3_close(db);
+	return st;
+}
+
+/* Run sql with ?1 = day (or the period begin) and give its count or
+ * its number of changed rows in *n. */
+static int
+expire_one(sqlite3 *db, const char *sql, int64_t arg, bool count,
+    uint64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)arg);
+	rc = sqlite3_step(st);
+	if (count && rc == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (!count && rc == SQLITE_DONE) {
+		*n = (uint64_t)sqlite3_changes(db);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static enum store_status
+sqlite_expire(void *arg, int64_t before_day, bool dry_run,
+    uint64_t *verdicts, uint64_t *reports, struct strbuf *err)
+{
+	struct sqlite_be *be = arg;
+	enum store_status st;
+	sqlite3 *db;
+	int rc;
+
+	*verdicts = *reports = 0;
+	if ((db = connect_db(be->path, false, be->busy_ms, &st, err)) == NULL)
+		return dry_run ? STORE_ERR_READ : STORE_ERR_WRITE;
+	if ((rc = sqlite3_exec(db, dry_run ? "BEGIN" : "BEGIN IMMEDIATE", NULL,
+	    NULL, NULL)) == SQLITE_OK &&
+	    (rc = expire_one(db, dry_run ?
+	    "SELECT COUNT(*) FROM verdicts WHERE day < ?1" :
+	    "DELETE FROM verdicts WHERE day < ?1", before_day, dry_run,
+	    verdicts)) == SQLITE_OK &&
+	    (rc = expire_one(db, dry_run ?
+	    "SELECT COUNT(*) FROM reports_sent WHERE period_begin < ?1" :
+	    "DELETE FROM reports_sent WHERE period_begin < ?1",
+	    before_day * 86400, dry_run, reports)) == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot expire old rows: ", be->path);
+		append_reason(err, rc == SQLITE_NOMEM ? NULL : db);
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		*verdicts = *reports = 0;
+	}
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? STORE_OK :
+	    dry_run ? STORE_ERR_READ : STORE_ERR_WRITE;
+}
+
 static void
 sqlite_close(void *arg)
 {
@@ -458,4 +653,7 @@ const struct store_backend store_backend_sqlite = {
 	sqlite_count,
 	sqlite_query,
 	sqlite_close,
+	sqlite_report_claim,
+	sqlite_report_mark_sent,
+	sqlite_expire,
 };

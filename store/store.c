@@ -640,6 +640,82 @@ store_query_verdicts(struct store *s, const char *policy_domain, time_t from,
 }
 
 /* uri, with the value of a "password=" parameter hidden. */
+enum store_claim
+store_report_claim(struct store *s, const char *domain, time_t begin,
+    const char *report_id, const char *node, unsigned stale_after_s,
+    struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT;
+	enum store_claim c;
+
+	if (s == NULL || !enter(s))
+		return STORE_CLAIM_ERROR;
+	pthread_mutex_unlock(&s->lock);
+	c = s->ops->report_claim(s->be, domain, begin, report_id, node,
+	    time(NULL), stale_after_s, err != NULL ? err : &local);
+	strbuf_release(&local);
+	pthread_mutex_lock(&s->lock);
+	leave(s);
+	return c;
+}
+
+enum store_status
+store_report_mark_sent(struct store *s, const char *domain, time_t begin,
+    struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT;
+	enum store_status st;
+
+	if (s == NULL || !enter(s))
+		return STORE_ERR_CLOSED;
+	pthread_mutex_unlock(&s->lock);
+	st = s->ops->report_mark_sent(s->be, domain, begin, time(NULL),
+	    err != NULL ? err : &local);
+	strbuf_release(&local);
+	pthread_mutex_lock(&s->lock);
+	leave(s);
+	return st;
+}
+
+enum store_status
+store_expire(struct store *s, int64_t before_day, bool dry_run,
+    uint64_t *verdicts, uint64_t *reports, struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT;
+	enum store_status st;
+	uint64_t v = 0, r = 0;
+
+	if (s == NULL || !enter(s))
+		return STORE_ERR_CLOSED;
+	pthread_mutex_unlock(&s->lock);
+	st = s->ops->expire(s->be, before_day, dry_run, &v, &r,
+	    err != NULL ? err : &local);
+	strbuf_release(&local);
+	pthread_mutex_lock(&s->lock);
+	leave(s);
+	if (verdicts != NULL)
+		*verdicts = v;
+	if (reports != NULL)
+		*reports = r;
+	return st;
+}
+
+const char *
+store_claim_strerror(enum store_claim c)
+{
+	switch (c) {
+	case STORE_CLAIM_OK:
+		return "claimed";
+	case STORE_CLAIM_SENT:
+		return "already sent";
+	case STORE_CLAIM_BUSY:
+		return "claimed by another node";
+	case STORE_CLAIM_ERROR:
+		break;
+	}
+	return "database error";
+}
+
 static void
 append_params_redacted(struct strbuf *out, const char *uri)
 {

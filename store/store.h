@@ -296,6 +296,52 @@ void	 store_dkim_encode(const struct store_dkim *, unsigned n,
 int	 store_dkim_decode(const char *text, struct store_dkim *dkim,
 	    unsigned *n);
 
+/*
+ * Sent aggregate reports (schema version 2, table reports_sent): exactly
+ * once across racing `dmarcctl report` runs on one or many nodes.  A run
+ * claims (policy domain, period begin) before it sends and marks it sent
+ * after; a claim left by a run that failed or died is taken over once it
+ * is stale_after_s seconds old (at once by the node that holds it).  Each
+ * call is one atomic statement or transaction on its own connection, so
+ * it may run in any thread.
+ */
+enum store_claim {
+	STORE_CLAIM_OK,		/* the caller owns the report now: send it */
+	STORE_CLAIM_SENT,	/* already sent: skip */
+	STORE_CLAIM_BUSY,	/* another node holds a fresh claim: skip */
+	STORE_CLAIM_ERROR	/* database error, in err */
+};
+
+/*
+ * Claim the report of domain for the period starting at begin, under
+ * report_id (recorded, for the operator) and node.  STORE_CLAIM_OK when
+ * the row was new, or was 'claimed' by node itself or claimed more than
+ * stale_after_s seconds ago (attempts is then counted up).  PostgreSQL
+ * uses the server's clock, SQLite the local one.  err may be NULL.
+ */
+enum store_claim store_report_claim(struct store *, const char *domain,
+	    time_t begin, const char *report_id, const char *node,
+	    unsigned stale_after_s, struct strbuf *err);
+
+/*
+ * Mark the claimed report sent.  STORE_ERR_WRITE when there is no such
+ * row (never claimed, or expired meanwhile) or on a database error.
+ */
+enum store_status store_report_mark_sent(struct store *, const char *domain,
+	    time_t begin, struct strbuf *err);
+
+/*
+ * Retention: delete the verdict rows of the UTC days before before_day
+ * (a store_day() number) and the reports_sent rows of periods that begin
+ * before it, in one transaction; with dry_run count them only.  The
+ * numbers go to *verdicts and *reports (either may be NULL).
+ */
+enum store_status store_expire(struct store *, int64_t before_day,
+	    bool dry_run, uint64_t *verdicts, uint64_t *reports,
+	    struct strbuf *err);
+
+const char *store_claim_strerror(enum store_claim);
+
 /* The UTC day number of t (days since 1970-01-01), the "day" column. */
 int64_t	 store_day(time_t t);
 

@@ -4,6 +4,9 @@
  *   storecli URI submit N [--node X] [--threads T] [--start K]
  *            [--spool PATH] [--delay-ms D] [--relaxed] [--drain SECS]
  *   storecli URI count
+ *   storecli URI claim DOMAIN BEGIN NODE [STALE_S]
+ *   storecli URI mark DOMAIN BEGIN
+ *   storecli URI expire BEFORE_DAY
  *
  * submit stores N synthetic records with keys K..K+N-1 under node X
  * (default "node1"), from T threads, each waiting for its commit (FULL
@@ -13,6 +16,9 @@
  * duplicates, spooled, replayed, spool_pending, spool_discarded) one per
  * line, and exits 0 if every record was acknowledged (and, with --drain,
  * the spool is empty), 1 otherwise.  count prints the number of rows.
+ * claim prints ok, sent, busy or error (store_report_claim(), default
+ * STALE_S 3600) and exits 0 unless error; mark marks the report sent;
+ * expire prints "verdicts V reports R" (store_expire()).
  * Errors go to stderr; exit 2 on a usage or open error.
  */
 #include "config.h"
@@ -92,12 +98,62 @@ worker(void *arg)
 	return NULL;
 }
 
+static const char *const claim_names[] = {
+	[STORE_CLAIM_OK] = "ok",
+	[STORE_CLAIM_SENT] = "sent",
+	[STORE_CLAIM_BUSY] = "busy",
+	[STORE_CLAIM_ERROR] = "error",
+};
+
+/* claim, mark and expire; an exit status. */
+static int
+reports(int argc, char **argv)
+{
+	struct strbuf err = STRBUF_INIT;
+	enum store_status s;
+	enum store_claim c;
+	uint64_t v, r;
+	int rc = 0;
+
+	if ((st = store_open(argv[1], STORE_DURABILITY_FULL, &s, &err)) ==
+	    NULL) {
+		fprintf(stderr, "storecli: %s\n", strbuf_cstr(&err));
+		strbuf_release(&err);
+		return 2;
+	}
+	if (strcmp(argv[2], "claim") == 0) {
+		c = store_report_claim(st, argv[3],
+		    (time_t)strtoll(argv[4], NULL, 10), "ID", argv[5],
+		    argc > 6 ? (unsigned)atoi(argv[6]) : 3600, &err);
+		printf("%s\n", claim_names[c]);
+		rc = c == STORE_CLAIM_ERROR;
+	} else if (strcmp(argv[2], "mark") == 0) {
+		s = store_report_mark_sent(st, argv[3],
+		    (time_t)strtoll(argv[4], NULL, 10), &err);
+		rc = s != STORE_OK;
+	} else {
+		s = store_expire(st, strtoll(argv[3], NULL, 10), false, &v, &r,
+		    &err);
+		printf("verdicts %llu reports %llu\n", (unsigned long long)v,
+		    (unsigned long long)r);
+		rc = s != STORE_OK;
+	}
+	if (rc != 0)
+		fprintf(stderr, "storecli: %s\n", strbuf_cstr(&err));
+	store_close(st);
+	strbuf_release(&err);
+	return rc;
+}
+
 static int
 usage(void)
 {
 	fprintf(stderr, "usage: storecli URI submit N [--node X] [--threads T] "
 	    "[--start K] [--spool PATH] [--delay-ms D] [--relaxed] "
-	    "[--drain SECS]\n       storecli URI count\n");
+	    "[--drain SECS]\n       storecli URI count\n"
+	    "       storecli URI claim DOMAIN BEGIN NODE [STALE_S]\n"
+	    "       storecli URI mark DOMAIN BEGIN\n"
+	    "       storecli URI expire BEFORE_DAY\n");
 	return 2;
 }
 
@@ -115,6 +171,10 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 		return usage();
+	if ((strcmp(argv[2], "claim") == 0 && argc >= 6 && argc <= 7) ||
+	    (strcmp(argv[2], "mark") == 0 && argc == 5) ||
+	    (strcmp(argv[2], "expire") == 0 && argc == 4))
+		return reports(argc, argv);
 	memset(&opt, 0, sizeof(opt));
 	opt.durability = STORE_DURABILITY_FULL;
 	if (strcmp(argv[2], "count") == 0) {

@@ -4,7 +4,9 @@
 # its Subject, MIME structure and attachment (base64, gzip, valid against
 # the RFC 9990 XSD), the rua mailto: rules, RFC 7489 "!size", and the
 # external destination check (RFC 9990 section 4) against a real NSD with
-# an exact and a wildcard authorization record.  TAP output.
+# an exact and a wildcard authorization record; exactly once (a second
+# run sends nothing, a failed send is retried once with the same report
+# ID) and dmarcctl expire.  TAP output.
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 . "$top_srcdir/tests/dns/tap.sh"
 . "$top_srcdir/tests/dns/nsd-fixture.sh"
@@ -128,8 +130,21 @@ tap_ok 'grep -q "^To: ext@reports.test$" "$tmp/mail/2.eml" &&
     ! grep -l "noauth.test\|bad.test" "$tmp/mail"/*.eml' \
     "only authorized external destinations got mail (exact and wildcard)"
 
+# Exactly once: a second run finds the report sent and sends nothing.
+rm -f "$tmp/mail"/*
+ctl > "$tmp/out" 2> "$tmp/err"
+rc=$?
+sed 's/^/# /' "$tmp/out" "$tmp/err"
+tap_is "$rc" 0 "second run: exit 0"
+tap_is "$(cat "$tmp/out")" "example.com 2024-03-27 - skipped (already sent)
+sent=0 skipped=0 failed=0" "second run: already sent"
+tap_is "$(ls "$tmp/mail" | grep -c 'eml$')" 0 "second run: nothing piped"
+tap_is "$(sqlite3 "$tmp/history.db" "SELECT state, report_id, attempts FROM reports_sent")" \
+    "sent|$id|1" "reports_sent: sent, with the report ID"
+
 # RFC 7489 form: "!size" is honoured.
 rm -f "$tmp/mail"/*
+sqlite3 "$tmp/history.db" "DELETE FROM reports_sent"
 ctl --format rfc7489 > "$tmp/out" 2> "$tmp/err"
 sed 's/^/# /' "$tmp/out" "$tmp/err"
 tap_ok 'grep -q "^example.com 2024-03-27 mailto:small@example.com skipped (report of [0-9]* bytes over the !size limit of 1)$" "$tmp/out"' \
@@ -137,6 +152,7 @@ tap_ok 'grep -q "^example.com 2024-03-27 mailto:small@example.com skipped (repor
 
 # A failing MTA: exit 75 is reported, and dmarcctl exits non-zero.
 rm -f "$tmp/mail"/*
+sqlite3 "$tmp/history.db" "DELETE FROM reports_sent"
 echo 75 > "$tmp/exit"
 ctl > "$tmp/out" 2> "$tmp/err"
 rc=$?
@@ -144,6 +160,45 @@ sed 's/^/# /' "$tmp/out" "$tmp/err"
 tap_is "$rc" 75 "failed send: EX_TEMPFAIL"
 tap_ok 'grep -q "^example.com 2024-03-27 mailto:agg@example.com failed (the sendmail command failed: .*exit status 75)$" "$tmp/out" &&
     grep -q "^sent=0 skipped=4 failed=4$" "$tmp/out"' "failure line per destination"
+tap_is "$(sqlite3 "$tmp/history.db" "SELECT state FROM reports_sent")" \
+    claimed "failed send: the report stays claimed"
+
+# The next run sends it, once, under the same report ID.
+rm -f "$tmp/mail"/*
+echo 0 > "$tmp/exit"
+ctl > "$tmp/out" 2> "$tmp/err"
+rc=$?
+sed 's/^/# /' "$tmp/out" "$tmp/err"
+tap_ok '[ "$rc" = 0 ] && grep -q "^sent=4 skipped=4 failed=0$" "$tmp/out"' \
+    "retry: sent to the four destinations"
+tap_ok 'grep -q "^Subject: .* Report-ID: $id$" "$tmp/mail/0.eml" &&
+    grep -q "^Message-ID: <$id.example.com@mx.receiver.test>$" "$tmp/mail/0.eml"' \
+    "retry: same Report-ID and Message-ID"
+tap_is "$(sqlite3 "$tmp/history.db" "SELECT state, attempts FROM reports_sent")" \
+    "sent|2" "retry: marked sent, second attempt"
+rm -f "$tmp/mail"/*
+ctl > "$tmp/out" 2> "$tmp/err"
+tap_ok 'grep -q "^example.com 2024-03-27 - skipped (already sent)$" "$tmp/out" &&
+    [ "$(ls "$tmp/mail" | grep -c "eml$")" = 0 ]' "after the retry: already sent"
+
+# Retention: dmarcctl expire drops the old days and their reports_sent rows.
+"$top_builddir/dmarcctl" -c "$tmp/dmarcd.conf" expire --days 30 --dry-run \
+    > "$tmp/out" 2> "$tmp/err"
+rc=$?
+sed 's/^/# /' "$tmp/out" "$tmp/err"
+n=$(sqlite3 "$tmp/history.db" "SELECT COUNT(*) FROM verdicts")
+tap_ok '[ "$rc" = 0 ] && grep -q "^would delete verdicts=$n reports_sent=1 (older than 30 days)$" "$tmp/out" &&
+    [ "$(sqlite3 "$tmp/history.db" "SELECT COUNT(*) FROM verdicts")" = "$n" ]' \
+    "expire --dry-run counts, deletes nothing"
+"$top_builddir/dmarcctl" -c "$tmp/dmarcd.conf" expire --days 30 --json \
+    > "$tmp/out" 2> "$tmp/err"
+rc=$?
+sed 's/^/# /' "$tmp/out" "$tmp/err"
+tap_ok '[ "$rc" = 0 ] && grep -q "\"verdicts\": *$n" "$tmp/out" &&
+    [ "$(sqlite3 "$tmp/history.db" "SELECT COUNT(*) FROM verdicts") $(sqlite3 "$tmp/history.db" "SELECT COUNT(*) FROM reports_sent")" = "0 0" ]' \
+    "expire --json deletes the old rows"
+"$top_builddir/dmarcctl" -c "$tmp/dmarcd.conf" expire > /dev/null 2>&1
+tap_is "$?" 64 "expire without --days: EX_USAGE"
 
 # No shell: a relative command is refused, nothing runs.
 "$top_builddir/dmarcctl" -c "$tmp/dmarcd.conf" report --period 2024-03-27 \
