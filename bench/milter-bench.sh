@@ -1,0 +1,247 @@
+#!/bin/sh
+# milter-bench.sh - drive dmarcd and a no-op libmilter milter directly
+# with bench/milterload against a private NSD (SPF, DMARC p=reject,
+# RSA-2048 and ed25519 DKIM keys), and print msgs/s, CPU ms per message
+# (utime+stime from /proc), p50/p99 latency and peak RSS (VmHWM) for
+# each, with the `openssl speed` crypto floor per message.  A figure,
+# never an assertion.
+#
+#   sh bench/milter-bench.sh [COUNT]     # default 3000 messages per run
+#   sh bench/milter-bench.sh --smoke     # 50 messages per run; checks
+#                                        # only the replies; TAP output
+#
+# Run from a configured build directory (it runs `make` for dmarcd,
+# bench/milterload, bench/noop_milter and tests/helpers/dkimsign).  Needs
+# root (dmarcd runs as nobody), nsd and openssl.
+set -eu
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-.}
+smoke=no
+if [ "${1:-}" = --smoke ]; then
+	smoke=yes
+	shift
+fi
+count=${1:-3000}
+[ $smoke = yes ] && count=50
+. "$top_srcdir/tests/dns/nsd-fixture.sh"
+nsd_fixture_require
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP dmarcd runs as nobody: needs root"
+	exit 0
+fi
+make -s dmarcd bench/milterload bench/noop_milter tests/helpers/dkimsign \
+    >/dev/null
+LOAD=$top_builddir/bench/milterload
+NOOP=$top_builddir/bench/noop_milter
+DMARCD=$top_builddir/dmarcd
+
+_nsd_mkdir
+T=$NSD_DIR/bench
+mkdir -p "$T/dmarcd"
+chown nobody "$T/dmarcd"
+DM_PID=
+NOOP_PID=
+bench_cleanup() {
+	_rc=$?
+	for _p in $DM_PID $NOOP_PID; do
+		kill -TERM "$_p" 2>/dev/null || :
+		wait "$_p" 2>/dev/null || :
+	done
+	if [ $_rc != 0 ] && [ -s "$T/dmarcd/log" ]; then
+		echo "# dmarcd log (last 20 lines):"
+		tail -n 20 "$T/dmarcd/log" | sed 's/^/#   /'
+	fi
+	nsd_fixture_stop
+	exit $_rc
+}
+trap bench_cleanup EXIT
+
+free_port() {
+	while :; do
+		_fp=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+		_hex=$(printf '%04X' "$_fp")
+		cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		    awk '$4 == "0A" { print $2 }' | grep -q ":$_hex\$" ||
+		    { echo "$_fp"; return 0; }
+	done
+}
+
+# wait_listening PID LOG: until LOG says "listening on" (10 s).
+wait_listening() {
+	_w=0
+	while [ $_w -lt 100 ]; do
+		grep -q "listening on" "$2" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	echo "Bail out! $2: the milter did not start"
+	sed 's/^/# /' "$2"
+	exit 1
+}
+
+# The zone and keys, as bench/verify-bench.sh has them.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/k.pem" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$T/ed.pem" 2>/dev/null
+rsa=$(openssl pkey -in "$T/k.pem" -pubout -outform DER 2>/dev/null | base64 | tr -d '\n')
+ed=$(openssl pkey -in "$T/ed.pem" -pubout -outform DER 2>/dev/null | tail -c 32 | base64 | tr -d '\n')
+txt() { printf '%s' "$1" | fold -w 250 | sed 's/.*/"&"/' | tr '\n' ' '; }
+zone_add test </dev/null
+zone_add bench.test <<ZONE
+@              300 IN TXT "v=spf1 ip4:192.0.2.10 -all"
+_dmarc         300 IN TXT "v=DMARC1; p=reject; rua=mailto:agg@bench.test"
+sel._domainkey 300 IN TXT $(txt "v=DKIM1; k=rsa; p=$rsa")
+ed._domainkey  300 IN TXT $(txt "v=DKIM1; k=ed25519; p=$ed")
+ZONE
+nsd_fixture_start
+
+# msg LINES: a message whose body has LINES lines of 72 bytes.
+msg() {
+	printf 'From: Alice <alice@bench.test>\nTo: bob@receiver.test\n'
+	printf 'Subject: benchmark\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n'
+	printf 'Message-ID: <bench@bench.test>\nMIME-Version: 1.0\n\n'
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "Line %05d of the body, long enough to make a realistic message body.\n", i }'
+}
+msg 57 >"$T/msg-4k"
+msg 1420 >"$T/msg-100k"
+sign() {
+	"$top_builddir/tests/helpers/dkimsign" -k "$T/$2" -d bench.test \
+	    -s "$1" -a "$3" "$T/$4" >"$T/$5"
+}
+sign sel k.pem rsa-sha256 msg-4k rsa-4k
+sign ed ed.pem ed25519-sha256 msg-4k ed-4k
+sign sel k.pem rsa-sha256 msg-100k rsa-100k
+
+# dmarcd: judges 192.0.2.10 (TrustedNetworks does not cover it).
+DM_PORT=$(free_port)
+cat >"$T/dmarcd/dmarcd.conf" <<CONF
+Socket inet:$DM_PORT@127.0.0.1
+PidFile $T/dmarcd/dmarcd.pid
+UserID nobody
+Syslog no
+LogLevel warning
+AuthservID mx.receiver.test
+Nameservers $NSD_SERVER
+TrustedNetworks 203.0.113.0/24
+HistoryDatabase $T/dmarcd/history.sqlite
+CONF
+chmod 644 "$T/dmarcd/dmarcd.conf"
+# LogLevel warning keeps per-message lines out of the measured CPU; the
+# start-up line is a notice, so wait on a second instance of the log.
+"$DMARCD" -f -c "$T/dmarcd/dmarcd.conf" >"$T/dmarcd/log" 2>&1 &
+DM_PID=$!
+NOOP_PORT=$(free_port)
+"$NOOP" -p "inet:$NOOP_PORT@127.0.0.1" >"$T/noop.log" 2>&1 &
+NOOP_PID=$!
+wait_listening "$NOOP_PID" "$T/noop.log"
+_w=0
+until [ -s "$T/dmarcd/dmarcd.pid" ] && "$LOAD" -n 1 -m "$T/rsa-4k" \
+    -s "inet:$DM_PORT@127.0.0.1" >/dev/null 2>&1; do
+	kill -0 "$DM_PID" 2>/dev/null && [ $_w -lt 100 ] || {
+		echo "Bail out! dmarcd did not start"
+		sed 's/^/# /' "$T/dmarcd/log"
+		exit 1
+	}
+	sleep 0.1
+	_w=$((_w + 1))
+done
+DM_SOCK=inet:$DM_PORT@127.0.0.1
+NOOP_SOCK=inet:$NOOP_PORT@127.0.0.1
+
+load() {
+	"$LOAD" --client-ip "${IP:-192.0.2.10}" --helo mx.bench.test \
+	    --mail-from bounce@bench.test --rcpt postmaster@receiver.test "$@"
+}
+
+if [ $smoke = yes ]; then
+	echo "1..6"
+	n=0
+	check() {	# NAME EXPECT MSG SOCKET...
+		_name=$1 _exp=$2 _m=$3
+		shift 3
+		n=$((n + 1))
+		_s=
+		for _k; do _s="$_s -s $_k"; done
+		if _out=$(load -c 4 -n "$count" -m "$T/$_m" --expect "$_exp" $_s); then
+			echo "ok $n - $_name: $count x $_exp"
+		else
+			echo "not ok $n - $_name: expected $_exp"
+			echo "$_out" | sed 's/^/#   /'
+			fail=1
+		fi
+	}
+	fail=0
+	check "no-op milter" accept rsa-4k "$NOOP_SOCK"
+	# From 192.0.2.99 SPF fails: only the aligned DKIM pass accepts.
+	IP=192.0.2.99 check "dmarcd, RSA-2048 DKIM only" accept rsa-4k "$DM_SOCK"
+	IP=192.0.2.99 check "dmarcd, ed25519 DKIM only" accept ed-4k "$DM_SOCK"
+	IP=192.0.2.99 check "dmarcd, unsigned, SPF fail" reject msg-4k "$DM_SOCK"
+	check "chain no-op then dmarcd" accept rsa-100k "$NOOP_SOCK" "$DM_SOCK"
+	IP=192.0.2.99 check "chain dmarcd (reject) then no-op" reject msg-4k \
+	    "$DM_SOCK" "$NOOP_SOCK"
+	exit $fail
+fi
+
+tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# The crypto floor on this machine.
+echo "== openssl speed -seconds 2 rsa2048 ed25519 sha256"
+openssl speed -seconds 2 rsa2048 ed25519 sha256 2>/dev/null >"$T/speed"
+grep -E '^(type|sha256|rsa 2048|sign|  *253 bits)' "$T/speed" | sed 's/^/  /'
+rsa_vps=$(awk '/^rsa 2048 bits/ { print $NF }' "$T/speed")
+ed_vps=$(awk '/EdDSA \(Ed25519\)/ { print $NF }' "$T/speed")
+# sha256's 8192-byte column, in 1000s of bytes per second.
+sha_kps=$(awk '/^sha256/ { sub(/k$/, "", $6); print $6 }' "$T/speed")
+# floor_us VERIFIES_PER_S FILE: one verify + SHA-256 over the message
+# twice (the body hash, and the header hash is small: counted once more
+# over the whole file as an upper bound).
+floor_us() {
+	awk -v v="$1" -v b="$(wc -c <"$2")" -v s="$sha_kps" \
+	    'BEGIN { printf "%.1f", 1e6 / v + 2 * b / (s * 1000) * 1e6 }'
+}
+
+echo
+echo "== milterload, $count messages per run (warm cache: one message first)"
+printf '%-8s %-9s %4s %9s %10s %8s %8s %8s %9s\n' milter message conc \
+    msgs/s cpu_ms/msg p50_ms p99_ms rss_MB floor_us
+for m in rsa-4k ed-4k rsa-100k; do
+	case $m in
+	ed-*) fl=$(floor_us "$ed_vps" "$T/$m") ;;
+	*) fl=$(floor_us "$rsa_vps" "$T/$m") ;;
+	esac
+	for c in 1 16; do
+		for who in noop dmarcd; do
+			if [ $who = noop ]; then
+				pid=$NOOP_PID sock=$NOOP_SOCK
+			else
+				pid=$DM_PID sock=$DM_SOCK
+			fi
+			load -n 1 -m "$T/$m" -s "$sock" >/dev/null
+			c0=$(cpu_ticks "$pid")
+			out=$(load -c "$c" -n "$count" -m "$T/$m" -s "$sock") || {
+				echo "Bail out! $who $m c=$c: errors"
+				echo "$out"
+				exit 1
+			}
+			c1=$(cpu_ticks "$pid")
+			echo "$out" | awk -v who=$who -v m=$m -v c=$c \
+			    -v dt=$((c1 - c0)) -v tck="$tck" -v n="$count" \
+			    -v rss="$(hwm_kb "$pid")" -v fl="$fl" '
+				/^messages/ { rate = $8 }
+				/^latency/ { p50 = $3; p99 = $7 }
+				/^replies/ { acc = $3 }
+				END {
+					printf "%-8s %-9s %4d %9.0f %10.3f %8.3f %8.3f %8.1f %9s%s\n",
+					    who, m, c, rate, dt * 1000 / tck / n,
+					    p50, p99, rss / 1024, fl,
+					    acc == n ? "" : "  (not all accepted)"
+				}'
+		done
+	done
+done
+echo
+echo "cpu_ms/msg: the milter process's utime+stime over the run / messages"
+echo "(clock tick $((1000 / tck)) ms); rss_MB: VmHWM so far; floor_us: one"
+echo "signature verify + SHA-256 twice over the message, from openssl speed."
