@@ -42,17 +42,18 @@ chown nobody "$T/dmarcd"
 DM_PID=
 NOOP_PID=
 bench_cleanup() {
-	_rc=$?
+	# Not _rc: nsd_fixture_stop uses that name for its own status.
+	_brc=$?
 	for _p in $DM_PID $NOOP_PID; do
 		kill -TERM "$_p" 2>/dev/null || :
 		wait "$_p" 2>/dev/null || :
 	done
-	if [ $_rc != 0 ] && [ -s "$T/dmarcd/log" ]; then
+	if [ $_brc != 0 ] && [ -s "$T/dmarcd/log" ]; then
 		echo "# dmarcd log (last 20 lines):"
 		tail -n 20 "$T/dmarcd/log" | sed 's/^/#   /'
 	fi
-	nsd_fixture_stop
-	exit $_rc
+	nsd_fixture_stop || :
+	exit $_brc
 }
 trap bench_cleanup EXIT
 
