@@ -177,6 +177,7 @@ sqlite_open(const char *path, const struct store_options *opt,
 {
 	struct sqlite_be *be;
 	int rc;
+	unsigned waited;
 
 	if (*path == '\0') {
 		strbuf_appends(err, "sqlite: empty database path");
@@ -195,9 +196,20 @@ sqlite_open(const char *path, const struct store_options *opt,
 	if ((be->db = connect_db(path, true, be->busy_ms, st, err)) == NULL)
 		goto fail;
 
-	/* WAL: readers never block the writer, and one fsync per commit. */
-	if ((rc = pragma(be->db, "PRAGMA journal_mode = WAL", "wal")) !=
-	    SQLITE_OK) {
+	/*
+	 * WAL: readers never block the writer, and one fsync per commit.
+	 * Switching a new file to WAL needs an exclusive lock and SQLite does
+	 * not always wait for it through the busy handler (several processes
+	 * opening a new file at once), so retry for the busy timeout.
+	 */
+	for (waited = 0;; waited += 10) {
+		rc = pragma(be->db, "PRAGMA journal_mode = WAL", "wal");
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) !=
+		    SQLITE_LOCKED) || waited >= be->busy_ms)
+			break;
+		usleep(10000);
+	}
+	if (rc != SQLITE_OK) {
 		if ((rc & 0xff) == SQLITE_NOTADB)
 			strbuf_appendf(err, "%s: not an SQLite database: ",
 			    path);
