@@ -1,7 +1,8 @@
 #!/bin/sh
 # bootstrap.sh - set up a fresh Debian 12 machine, build dmarcd, and
 # start it in the foreground on built-in defaults (loopback socket, SQLite
-# history under ./state).  Run from the source tree:
+# history under /var/lib/dmarcd as root, ./state otherwise).  Run from the
+# source tree:
 #   sudo sh contrib/bootstrap.sh
 # Re-running it is harmless.  Set DMARCD_NO_APT=1 to skip apt-get.
 set -eu
@@ -29,20 +30,26 @@ make -j"$(nproc)"
     --record 'v=DMARC1; p=reject; rua=mailto:dmarc@example.com' \
     --spf pass:attacker.test --dkim pass:attacker.test || true
 
-# dmarcd on built-in defaults, with its state in ./state: a loopback
-# socket and an SQLite history.  As root it runs as nobody.
-mkdir -p state
-conf=state/dmarcd.conf
+# dmarcd on built-in defaults: a loopback socket and an SQLite history.
+# As root it runs as nobody, so its state goes where nobody can reach it
+# (/var/lib/dmarcd; a checkout under /root is not); otherwise ./state.
+if [ "$(id -u)" = 0 ]; then
+	state=/var/lib/dmarcd
+else
+	state=$top/state
+fi
+mkdir -p "$state"
+conf=$state/dmarcd.conf
 if [ ! -f "$conf" ]; then
 	{
 		echo "# Written by contrib/bootstrap.sh; see conf/dmarcd.conf."
 		echo "Socket inet:8893@127.0.0.1"
-		echo "HistoryDatabase $top/state/history.sqlite"
+		echo "HistoryDatabase $state/history.sqlite"
 		echo "Syslog no"
 		[ "$(id -u)" = 0 ] && echo "UserID nobody"
 	} > "$conf"
 fi
-[ "$(id -u)" = 0 ] && chown nobody state
+[ "$(id -u)" = 0 ] && chown nobody "$state"
 echo
 echo "dmarcd is starting in the foreground (Ctrl-C stops it)."
 echo "Add this line to Postfix's main.cf and run 'postfix reload':"
