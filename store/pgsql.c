@@ -151,11 +151,82 @@ static const char pg_schema_v3[] =
 	"CREATE INDEX agg_records_report ON agg_records (report);\n"
 	"CREATE INDEX agg_records_ip ON agg_records (source_ip);\n";
 
+/* Versions 4 to 6: as in schema.c, with BIGINT and BIGSERIAL. */
+static const char pg_schema_v4[] =
+	"CREATE TABLE failure_reports (\n"
+	"  id                   BIGSERIAL PRIMARY KEY,\n"
+	"  report_key           TEXT NOT NULL UNIQUE,\n"
+	"  reporter             TEXT NOT NULL DEFAULT '',\n"
+	"  reported_domain      TEXT NOT NULL,\n"
+	"  arrival_ts           BIGINT NOT NULL DEFAULT 0,  -- UTC seconds\n"
+	"  source_ip            TEXT NOT NULL DEFAULT '',\n"
+	"  feedback_type        TEXT NOT NULL DEFAULT '',\n"
+	"  auth_failure         TEXT NOT NULL DEFAULT '',\n"
+	"  identity_alignment   TEXT NOT NULL DEFAULT '',\n"
+	"  delivery_result      TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_domain          TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_selector        TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_identity        TEXT NOT NULL DEFAULT '',\n"
+	"  spf_dns              TEXT NOT NULL DEFAULT '',\n"
+	"  original_mail_from   TEXT NOT NULL DEFAULT '',\n"
+	"  original_rcpt_to     TEXT NOT NULL DEFAULT '',\n"
+	"  original_envelope_id TEXT NOT NULL DEFAULT '',\n"
+	"  header_from          TEXT NOT NULL DEFAULT '',\n"
+	"  subject              TEXT NOT NULL DEFAULT '',\n"
+	"  message_id           TEXT NOT NULL DEFAULT '',\n"
+	"  user_agent           TEXT NOT NULL DEFAULT '',\n"
+	"  headers              TEXT NOT NULL DEFAULT '',\n"
+	"  imported_at          BIGINT NOT NULL,\n"
+	"  source               TEXT NOT NULL DEFAULT ''  -- file name\n"
+	");\n"
+	"CREATE INDEX failure_reports_domain_arrival\n"
+	"  ON failure_reports (reported_domain, arrival_ts);\n"
+	"CREATE TABLE owned_domains (\n"
+	"  domain     TEXT PRIMARY KEY,\n"
+	"  added_at   BIGINT NOT NULL,\n"
+	"  note       TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE TABLE rdns (\n"
+	"  ip          TEXT PRIMARY KEY,\n"
+	"  ptr         TEXT NOT NULL DEFAULT '',\n"
+	"  org         TEXT NOT NULL DEFAULT '',  -- organizational domain of ptr\n"
+	"  status      TEXT NOT NULL DEFAULT '',\n"
+	"  resolved_at BIGINT NOT NULL\n"
+	");\n";
+
+static const char pg_schema_v5[] =
+	"CREATE TABLE api_tokens (\n"
+	"  id           BIGSERIAL PRIMARY KEY,\n"
+	"  name         TEXT NOT NULL UNIQUE,\n"
+	"  hash         TEXT NOT NULL UNIQUE,  -- hex SHA-256 of the token\n"
+	"  domains      TEXT NOT NULL,\n"
+	"  created_at   BIGINT NOT NULL,\n"
+	"  revoked_at   BIGINT,\n"
+	"  last_used_at BIGINT\n"
+	");\n";
+
+static const char pg_schema_v6[] =
+	"CREATE TABLE alerts (\n"
+	"  id                 BIGSERIAL PRIMARY KEY,\n"
+	"  domain             TEXT NOT NULL,\n"
+	"  kind               TEXT NOT NULL,\n"
+	"  subject            TEXT NOT NULL,\n"
+	"  dedup_key          TEXT NOT NULL UNIQUE,\n"
+	"  detail             TEXT NOT NULL DEFAULT '{}',\n"
+	"  created_at         BIGINT NOT NULL,\n"
+	"  delivered_webhook  BIGINT,\n"
+	"  delivered_digest   BIGINT\n"
+	");\n"
+	"CREATE INDEX alerts_domain_created ON alerts (domain, created_at);\n";
+
 /* The same versions as store_sqlite_migrations (schema.c). */
 static const struct pg_migration pg_migrations[] = {
 	{ 1, "verdicts", pg_schema_v1 },
 	{ 2, "reports_sent", pg_schema_v2 },
 	{ 3, "agg_reports", pg_schema_v3 },
+	{ 4, "failure_reports", pg_schema_v4 },
+	{ 5, "api_tokens", pg_schema_v5 },
+	{ 6, "alerts", pg_schema_v6 },
 };
 #define PG_NMIGRATIONS	(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
 

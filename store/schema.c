@@ -145,10 +145,104 @@ static const char schema_v3[] =
 	"CREATE INDEX agg_records_report ON agg_records (report);\n"
 	"CREATE INDEX agg_records_ip ON agg_records (source_ip);\n";
 
+/*
+ * Version 4, received failure reports and ownership (dmarcctl import):
+ * failure_reports, one row per AFRF report (RFC 6591, RFC 9991),
+ * UNIQUE report_key (a SHA-256 of the report's feedback part and
+ * original headers, so a re-import is a counted duplicate); the AFRF
+ * fields as columns, the original headers as reported (redacted or not)
+ * in headers.  owned_domains: the domains whose incoming reports are
+ * stored, in addition to the OwnedDomains key.  rdns: reverse DNS of
+ * report source IPs, resolved at import and cached, never on an HTTP
+ * request (status: ok, nxdomain, servfail, timeout).
+ */
+static const char schema_v4[] =
+	"CREATE TABLE failure_reports (\n"
+	"  id                   INTEGER PRIMARY KEY,\n"
+	"  report_key           TEXT NOT NULL UNIQUE,\n"
+	"  reporter             TEXT NOT NULL DEFAULT '',\n"
+	"  reported_domain      TEXT NOT NULL,\n"
+	"  arrival_ts           INTEGER NOT NULL DEFAULT 0,  -- UTC seconds\n"
+	"  source_ip            TEXT NOT NULL DEFAULT '',\n"
+	"  feedback_type        TEXT NOT NULL DEFAULT '',\n"
+	"  auth_failure         TEXT NOT NULL DEFAULT '',\n"
+	"  identity_alignment   TEXT NOT NULL DEFAULT '',\n"
+	"  delivery_result      TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_domain          TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_selector        TEXT NOT NULL DEFAULT '',\n"
+	"  dkim_identity        TEXT NOT NULL DEFAULT '',\n"
+	"  spf_dns              TEXT NOT NULL DEFAULT '',\n"
+	"  original_mail_from   TEXT NOT NULL DEFAULT '',\n"
+	"  original_rcpt_to     TEXT NOT NULL DEFAULT '',\n"
+	"  original_envelope_id TEXT NOT NULL DEFAULT '',\n"
+	"  header_from          TEXT NOT NULL DEFAULT '',\n"
+	"  subject              TEXT NOT NULL DEFAULT '',\n"
+	"  message_id           TEXT NOT NULL DEFAULT '',\n"
+	"  user_agent           TEXT NOT NULL DEFAULT '',\n"
+	"  headers              TEXT NOT NULL DEFAULT '',\n"
+	"  imported_at          INTEGER NOT NULL,\n"
+	"  source               TEXT NOT NULL DEFAULT ''  -- file name\n"
+	");\n"
+	"CREATE INDEX failure_reports_domain_arrival\n"
+	"  ON failure_reports (reported_domain, arrival_ts);\n"
+	"CREATE TABLE owned_domains (\n"
+	"  domain     TEXT PRIMARY KEY,\n"
+	"  added_at   INTEGER NOT NULL,\n"
+	"  note       TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE TABLE rdns (\n"
+	"  ip          TEXT PRIMARY KEY,\n"
+	"  ptr         TEXT NOT NULL DEFAULT '',\n"
+	"  org         TEXT NOT NULL DEFAULT '',  -- organizational domain of ptr\n"
+	"  status      TEXT NOT NULL DEFAULT '',\n"
+	"  resolved_at INTEGER NOT NULL\n"
+	");\n";
+
+/*
+ * Version 5, API tokens (dmarcctl token, dmarcctl serve): only a
+ * SHA-256 of each token is kept; domains is the scope, space-separated
+ * lower-case names, "*" for every domain.  A revoked token keeps its
+ * row (revoked_at set) so that list shows it.
+ */
+static const char schema_v5[] =
+	"CREATE TABLE api_tokens (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  name         TEXT NOT NULL UNIQUE,\n"
+	"  hash         TEXT NOT NULL UNIQUE,  -- hex SHA-256 of the token\n"
+	"  domains      TEXT NOT NULL,\n"
+	"  created_at   INTEGER NOT NULL,\n"
+	"  revoked_at   INTEGER,\n"
+	"  last_used_at INTEGER\n"
+	");\n";
+
+/*
+ * Version 6, alerts found after an import: kind is new_source,
+ * pass_rate_drop or dkim_failing; subject the source (IP or PTR
+ * organization) or the day; dedup_key UNIQUE, so one source alerts
+ * once; detail a JSON object; delivered_* the time the webhook and the
+ * mail digest carried it (NULL: not yet).
+ */
+static const char schema_v6[] =
+	"CREATE TABLE alerts (\n"
+	"  id                 INTEGER PRIMARY KEY,\n"
+	"  domain             TEXT NOT NULL,\n"
+	"  kind               TEXT NOT NULL,\n"
+	"  subject            TEXT NOT NULL,\n"
+	"  dedup_key          TEXT NOT NULL UNIQUE,\n"
+	"  detail             TEXT NOT NULL DEFAULT '{}',\n"
+	"  created_at         INTEGER NOT NULL,\n"
+	"  delivered_webhook  INTEGER,\n"
+	"  delivered_digest   INTEGER\n"
+	");\n"
+	"CREATE INDEX alerts_domain_created ON alerts (domain, created_at);\n";
+
 const struct store_migration store_sqlite_migrations[] = {
 	{ 1, "verdicts", schema_v1 },
 	{ 2, "reports_sent", schema_v2 },
 	{ 3, "agg_reports", schema_v3 },
+	{ 4, "failure_reports", schema_v4 },
+	{ 5, "api_tokens", schema_v5 },
+	{ 6, "alerts", schema_v6 },
 };
 const size_t store_sqlite_nmigrations =
     sizeof(store_sqlite_migrations) / sizeof(store_sqlite_migrations[0]);

@@ -856,7 +856,7 @@ static void
 test_disk_full(void)
 {
 	const char *path = tpath("diskfull.db");
-	struct store_options opt = { STORE_DURABILITY_FULL, 0, 0, 0, 96 * 1024, NULL };
+	struct store_options opt = { STORE_DURABILITY_FULL, 0, 0, 0, 192 * 1024, NULL };
 	struct strbuf err = STRBUF_INIT;
 	struct store_stats stats;
 	struct store_record r;
@@ -865,7 +865,7 @@ test_disk_full(void)
 	unsigned i;
 	long before;
 
-	tap_ok(s != NULL, "disk full: opened with a 96 KiB cap (%s)",
+	tap_ok(s != NULL, "disk full: opened with a 192 KiB cap (%s)",
 	    strbuf_cstr(&err));
 	for (i = 0; i < 1000 && st == STORE_OK; i++) {
 		fill_record(&r, 1000 + i, STORE_MAX_DKIM);
