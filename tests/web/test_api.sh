@@ -146,7 +146,7 @@ tap_is "$?" 66 "token revoke: unknown name (EX_NOINPUT)"
 start_server() {
 	for _try in 1 2 3 4 5; do
 		PORT=$(pf_free_port)
-		"$CTL" -c "$1" serve --listen "127.0.0.1:$PORT" --database "$DB" \
+		"$CTL" -c "$1" serve --listen "127.0.0.1:$PORT" --database "${SRV_DB:-$DB}" \
 		    --web-root "$T/root" --nameserver "$NSD_SERVER" \
 		    >>"$T/serve.log" 2>&1 &
 		SRV_PID=$!
@@ -460,6 +460,23 @@ get "/metrics"
 tap_is "$(m 'dmarcd_inbound_verdicts_total{dmarc_result="fail",disposition="reject"}') $(m 'dmarcd_inbound_verdicts_total{dmarc_result="pass",disposition="none"}')" \
     "2 1" "metrics: the milter's verdicts by result and disposition"
 
+# Many clients at once: every answer complete and the same.
+get "$R/example.com/summary?$ALLTIME" "$EX"
+cp "$T/body" "$T/par.want"
+_t0=$(date +%s%N)
+seq 1 400 | xargs -P 8 -n 50 sh -c '_u=$1; shift; for _x; do curl -s -o /dev/null -w "%{http_code}\n" \
+    -H "Authorization: Bearer $0" "$_u"; done' "$EX" "$BASE$R/example.com/summary?$ALLTIME" \
+    > "$T/par.codes"
+_t1=$(date +%s%N)
+tap_is "$(sort "$T/par.codes" | uniq -c | tr -s ' ' | sed 's/^ //')" "400 200" \
+    "400 summaries from 8 parallel clients: all 200"
+echo "# 400 summary requests (8 clients, $EX_MSGS messages): $(( (_t1 - _t0) / 1000000 )) ms"
+curl -s -H "Authorization: Bearer $EX" "$BASE$R/example.com/summary?$ALLTIME" > "$T/par.got"
+tap_ok 'cmp -s "$T/par.got" "$T/par.want"' "the answer is the same after the load"
+CODE=$(curl -s -I -o /dev/null -D "$T/headers" -w '%{http_code}' \
+    -H "Authorization: Bearer $EX" "$BASE$R/example.com/summary?$ALLTIME")
+tap_is "$CODE $(hdr Content-Type)" "200 application/json; charset=utf-8" "HEAD: headers only"
+
 # Last use is recorded.
 tap_ok 'tok list --json | jq -e ".tokens[] | select(.name == \"all\") | .last_used != null" >/dev/null' \
     "token list: last use recorded"
@@ -471,16 +488,38 @@ stop_server
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -days 2 -keyout "$T/key.pem" \
     -out "$T/cert.pem" >/dev/null 2>&1
-cat >> "$T/serve.conf" <<EOF
+# The key is root's alone: serve reads it, then drops to nobody, with a
+# copy of the database that nobody owns.
+chmod 600 "$T/key.pem"
+mkdir -p "$T/ro"
+sqlite3 "$DB" ".backup '$T/ro/history.sqlite'"
+chown -R nobody "$T/ro"
+sed '/^RunAsRoot/d' "$T/serve.conf" > "$T/tls.conf"
+cat >> "$T/tls.conf" <<EOF
 ServeTLSCert $T/cert.pem
 ServeTLSKey $T/key.pem
+ServeUserID nobody
 EOF
-SCHEME=https CURL_TLS="--cacert $T/cert.pem"
-start_server "$T/serve.conf"
+SCHEME=https CURL_TLS="--cacert $T/cert.pem" SRV_DB=$T/ro/history.sqlite
+start_server "$T/tls.conf"
 CODE=$(curl -s -o "$T/body" -w '%{http_code}' --cacert "$T/cert.pem" \
     -H "Authorization: Bearer $ALL" "$BASE$R/example.com/summary?$ALLTIME")
 tap_is "$CODE $(json .messages)" "200 $EX_MSGS" "HTTPS: the summary over TLS"
+if [ "$(id -u)" = 0 ]; then
+	_n=$(id -u nobody)
+	tap_is "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$SRV_PID/status")" \
+	    "$_n $_n $_n $_n" \
+	    "serve runs as ServeUserID (nobody) after reading the root-only key"
+fi
 stop_server
+SRV_DB=
+if [ "$(id -u)" = 0 ]; then
+	"$CTL" -c /dev/null serve --listen "127.0.0.1:$(pf_free_port)" \
+	    --database "$DB" > "$T/err" 2>&1
+	_rc=$?
+	tap_ok '[ $_rc = 78 ] && grep -q "refusing to run as root" "$T/err"' \
+	    "serve: as root without ServeUserID or RunAsRoot: refused"
+fi
 
 # A missing database stops serve with a message naming it.
 "$CTL" -c "$T/serve.conf" serve --listen "127.0.0.1:$(pf_free_port)" \
@@ -493,4 +532,6 @@ printf 'ServeListen 127.0.0.1\n' > "$T/bad.conf"
 _rc=$?
 tap_ok '[ $_rc != 0 ] && grep -q "ServeListen 127.0.0.1" "$T/err"' \
     "serve: a bad ServeListen is named"
+tap_is "$(grep -c 'AddressSanitizer\|runtime error\|LeakSanitizer' "$T/serve.log")" 0 \
+    "no sanitizer report in the server's log"
 tap_done
