@@ -43,12 +43,12 @@
 #include "cli/import.h"
 #include "common/strbuf.h"
 #include "ingest/decompress.h"
+#include "ingest/imap_resp.h"
 
 #define IMAP_MAX_PASSWORD	1024		/* bytes in the password file */
 #define IMAP_MAX_RESPONSE	(4u << 20)	/* untagged lines of a command */
 #define IMAP_MAX_MESSAGE	(INGEST_MAX_INPUT + 1u) /* kept; ingest says
 							   "too large" */
-#define IMAP_MAX_UIDS		100000		/* messages per pass */
 #define IMAP_MAX_FOLDER		200		/* bytes of a folder name */
 
 struct imap {
@@ -277,55 +277,6 @@ imap_fail(struct imap *c, CURLcode rc, const char *what)
 	}
 }
 
-/* Is word a capability in the CAPABILITY response? */
-static bool
-has_capability(const char *resp, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p = resp;
-
-	while ((p = strcasestr(p, word)) != NULL) {
-		if ((p == resp || p[-1] == ' ') &&
-		    (p[n] == ' ' || p[n] == '\r' || p[n] == '\n' ||
-		    p[n] == '\0'))
-			return true;
-		p += n;
-	}
-	return false;
-}
-
-/* The UIDs of "* SEARCH n n n" into *uids (free it). */
-static size_t
-parse_search(const char *resp, unsigned long **uids)
-{
-	const char *p = strstr(resp, "* SEARCH");
-	unsigned long *v = NULL, *nv, u;
-	size_t n = 0, cap = 0;
-	char *end;
-
-	*uids = NULL;
-	if (p == NULL)
-		return 0;
-	p += 8;
-	while (*p == ' ' && n < IMAP_MAX_UIDS) {
-		p++;
-		errno = 0;
-		u = strtoul(p, &end, 10);
-		if (end == p || errno != 0 || u == 0)
-			break;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				break;
-			v = nv;
-		}
-		v[n++] = u;
-		p = end;
-	}
-	*uids = v;
-	return n;
-}
-
 /* Move message uid to folder: UID MOVE, or COPY + \Deleted + EXPUNGE. */
 static int
 imap_move(struct imap *c, unsigned long uid, const char *folder)
@@ -406,13 +357,33 @@ out:
 }
 
 /*
+ * Create folder unless LIST shows it.  A failed CREATE is not fatal here:
+ * the move says why, and the message stays.
+ */
+static void
+folder_ensure(struct imap *c, const char *folder)
+{
+	struct strbuf cmd = STRBUF_INIT;
+
+	strbuf_appendf(&cmd, "LIST \"\" \"%s\"", folder);
+	if (imap_do(c, strbuf_cstr(&c->root), strbuf_cstr(&cmd),
+	    IMAP_MAX_RESPONSE) != CURLE_OK ||
+	    strstr(strbuf_cstr(&c->resp), "* LIST ") == NULL) {
+		strbuf_reset(&cmd);
+		strbuf_appendf(&cmd, "CREATE \"%s\"", folder);
+		imap_do(c, strbuf_cstr(&c->root), strbuf_cstr(&cmd),
+		    IMAP_MAX_RESPONSE);
+	}
+	strbuf_release(&cmd);
+}
+
+/*
  * One pass over the mailbox.  EX_OK, EX_TEMPFAIL when a message could
  * not be fetched or moved, or the status of a failed connection.
  */
 static int
 imap_pass(struct imap *c, struct imp *m)
 {
-	struct strbuf cmd = STRBUF_INIT;
 	unsigned long *uids = NULL;
 	size_t n, i;
 	CURLcode rc;
@@ -421,23 +392,18 @@ imap_pass(struct imap *c, struct imp *m)
 	if ((rc = imap_do(c, strbuf_cstr(&c->root), "CAPABILITY",
 	    IMAP_MAX_RESPONSE)) != CURLE_OK)
 		return imap_fail(c, rc, "connect");
-	c->has_move = has_capability(strbuf_cstr(&c->resp), "MOVE");
+	c->has_move = imap_resp_has_capability(strbuf_cstr(&c->resp),
+	    strbuf_len(&c->resp), "MOVE");
 	if (!c->folders_made) {
-		/* NO [ALREADYEXISTS] is fine: only a move can tell. */
-		strbuf_appendf(&cmd, "CREATE \"%s\"", c->done);
-		imap_do(c, strbuf_cstr(&c->root), strbuf_cstr(&cmd),
-		    IMAP_MAX_RESPONSE);
-		strbuf_reset(&cmd);
-		strbuf_appendf(&cmd, "CREATE \"%s\"", c->rejected);
-		imap_do(c, strbuf_cstr(&c->root), strbuf_cstr(&cmd),
-		    IMAP_MAX_RESPONSE);
+		folder_ensure(c, c->done);
+		folder_ensure(c, c->rejected);
 		c->folders_made = true;
 	}
-	strbuf_release(&cmd);
 	if ((rc = imap_do(c, strbuf_cstr(&c->mailbox), "UID SEARCH UNDELETED",
 	    IMAP_MAX_RESPONSE)) != CURLE_OK)
 		return imap_fail(c, rc, "UID SEARCH");
-	n = parse_search(strbuf_cstr(&c->resp), &uids);
+	n = imap_resp_search(strbuf_cstr(&c->resp), strbuf_len(&c->resp),
+	    &uids);
 	for (i = 0; i < n && !stop_requested(); i++)
 		if (imap_one(c, m, uids[i]) != 0)
 			ret = EX_TEMPFAIL;
