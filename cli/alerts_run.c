@@ -6,9 +6,10 @@
  * application/json, body {"id", "domain", "kind", "subject",
  * "created_at", "detail": {...}}.  A 2xx answer marks the alert
  * delivered (delivered_webhook); anything else (refused, timeout, 5xx)
- * leaves it NULL and the next import run tries again.  Neither
- * detection nor delivery changes the exit status of the import: the
- * reports are stored either way.
+ * leaves it NULL, stops the delivery (the hook is down: the others would
+ * only wait for their timeouts) and the next import run tries again.
+ * Neither detection nor delivery changes the exit status of the import:
+ * the reports are stored either way.
  */
 #include "config.h"
 
@@ -88,6 +89,11 @@ post_one(const struct alert *al, void *ctx)
 				    "status %ld", h->url, code);
 		}
 		h->failed++;
+		/* The hook is down: the rest would only wait for their
+		 * timeouts; they all go at the next run. */
+		strbuf_release(&body);
+		strbuf_release(&err);
+		return 1;
 	} else if (store_alerts_mark(h->a, al->id, ALERTS_WEBHOOK, time(NULL),
 	    &err) != STORE_OK) {
 		cli_error("alerts", "%s", strbuf_cstr(&err));
@@ -132,8 +138,9 @@ alerts_webhook_deliver(struct cli_ctx *ctx, struct store_alerts *a)
 		h.failed++;
 	}
 	if (h.failed > 0)
-		cli_error("alerts", "AlertWebhookURL %s: %u alert(s) not "
-		    "delivered; the next run tries again", h.url, h.failed);
+		cli_error("alerts", "AlertWebhookURL %s: delivery stopped "
+		    "after %u alert(s); the others wait for the next run", h.url,
+		    h.sent);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h.curl);
 	strbuf_release(&err);

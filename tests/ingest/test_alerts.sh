@@ -130,12 +130,33 @@ grep -q "AlertWebhookURL http://127.0.0.1:$hook_port/dmarc-hook:" "$tmp/err" &&
 check "webhook down: nothing marked delivered" \
     "$(alerts "WHERE delivered_webhook IS NOT NULL")" 0
 
+sink() {	# sink STATUS: the listener, answering STATUS
+	rm -f "$tmp/hook.ready"
+	python3 "$top_srcdir/tests/ingest/webhook-sink.py" "$hook_port" \
+	    "$tmp/hook.log" "$tmp/hook.ready" "$1" &
+	sink_pid=$!
+	i=0
+	while [ ! -f "$tmp/hook.ready" ] && [ $i -lt 300 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
+
+# A listener that answers 500: not delivered, and delivery stops there.
+sink 500
+"$ctl" -c "$conf" alerts deliver > "$tmp/out" 2> "$tmp/err"
+check "webhook answers 500: alerts deliver exits 75" "$?" 75
+grep -q "HTTP status 500" "$tmp/err" && ok "webhook answers 500: said" ||
+    nok "webhook answers 500: $(cat "$tmp/err")"
+check "webhook answers 500: one POST, then it stops" "$(hooks)" 1
+check "webhook answers 500: nothing marked delivered" \
+    "$(alerts "WHERE delivered_webhook IS NOT NULL")" 0
+kill "$sink_pid"
+wait "$sink_pid" 2>/dev/null
+rm -f "$tmp/hook.log"
+
 # The listener comes up: alerts deliver sends the three waiting.
-python3 "$top_srcdir/tests/ingest/webhook-sink.py" "$hook_port" \
-    "$tmp/hook.log" "$tmp/hook.ready" &
-sink_pid=$!
-i=0
-while [ ! -f "$tmp/hook.ready" ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+sink 200
 "$ctl" -c "$conf" alerts deliver > "$tmp/out" 2> "$tmp/err"
 check "alerts deliver: exit 0" "$?" 0
 check "webhook: three POSTs" "$(hooks)" 3
