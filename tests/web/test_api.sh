@@ -484,6 +484,40 @@ tap_ok 'tok list --json | jq -e ".tokens[] | select(.name == \"gone\") | .revoke
     "token list: revocation shown"
 stop_server
 
+# Slow clients: an idle, half-sent request is closed after ServeTimeout;
+# a third connection from one address is refused past
+# ServeMaxConnectionsPerIP (perl-base's sockets; no timing is asserted,
+# the script waits up to 30 s for each event).
+sed 's/^ServeThreads.*/ServeThreads 1/' "$T/serve.conf" > "$T/slow.conf"
+printf 'ServeTimeout 3s\nServeMaxConnectionsPerIP 2\n' >> "$T/slow.conf"
+start_server "$T/slow.conf"
+SLOW=$(perl -MIO::Socket::INET -e '
+	my $port = shift;
+	sub conn { IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port, Proto => "tcp") or die "connect: $!" }
+	sub answer {	# the status line, or "closed"
+		my $s = shift; my $l;
+		local $SIG{ALRM} = sub { die "no answer\n" }; alarm 30;
+		$l = <$s>; alarm 0;
+		return defined $l ? (split / /, $l)[1] : "closed";
+	}
+	my $a = conn(); print $a "GET / HTTP/1.1\r\nHost: x\r\n";	# never finished
+	print "idle:", answer($a), " ";
+	my $b = conn(); my $c = conn();
+	print $b "GET / HTTP/1.1\r\nHost: x\r\n"; print $c "GET / HTTP/1.1\r\nHost: x\r\n";
+	my $d = conn(); print $d "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	print "third:", answer($d), " ";
+	close $b; close $c;
+	my $r = "closed";
+	for my $i (1 .. 50) {
+		my $e = conn(); print $e "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+		$r = answer($e); last if $r ne "closed"; select(undef, undef, undef, 0.1);
+	}
+	print "after:$r\n";
+' "$PORT" 2>&1)
+tap_is "$SLOW" "idle:closed third:closed after:200" \
+    "an idle half request is closed (ServeTimeout); the per-address cap holds, then frees"
+stop_server
+
 # HTTPS with ServeTLSCert/ServeTLSKey.
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -days 2 -keyout "$T/key.pem" \
