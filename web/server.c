@@ -975,6 +975,9 @@ no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+static void mhd_log(void *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
