@@ -531,12 +531,15 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
 chmod 600 "$T/key.pem"
 mkdir -p "$T/ro"
 sqlite3 "$DB" ".backup '$T/ro/history.sqlite'"
-chown -R nobody "$T/ro"
-sed '/^RunAsRoot/d' "$T/serve.conf" > "$T/tls.conf"
+cp "$T/serve.conf" "$T/tls.conf"
+if [ "$(id -u)" = 0 ]; then
+	chown -R nobody "$T/ro"
+	sed -i '/^RunAsRoot/d' "$T/tls.conf"
+	echo "ServeUserID nobody" >> "$T/tls.conf"
+fi
 cat >> "$T/tls.conf" <<EOF
 ServeTLSCert $T/cert.pem
 ServeTLSKey $T/key.pem
-ServeUserID nobody
 EOF
 SCHEME=https CURL_TLS="--cacert $T/cert.pem" SRV_DB=$T/ro/history.sqlite
 start_server "$T/tls.conf"
@@ -565,6 +568,11 @@ fi
 _rc=$?
 tap_ok '[ $_rc != 0 ] && grep -q "nope.sqlite" "$T/err"' \
     "serve: a missing database is an error naming it"
+"$CTL" -c "$T/serve.conf" serve --listen "127.0.0.1:$(pf_free_port)" \
+    --database postgresql://dmarcd@127.0.0.1/dmarcd > "$T/err" 2>&1
+_rc=$?
+tap_ok '[ $_rc = 78 ] && grep -q "SQLite only" "$T/err"' \
+    "serve: a PostgreSQL database is refused with a reason (not yet)"
 printf 'ServeListen 127.0.0.1\n' > "$T/bad.conf"
 "$CTL" -c "$T/bad.conf" serve --database "$DB" > "$T/err" 2>&1
 _rc=$?
