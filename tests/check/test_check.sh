@@ -99,6 +99,15 @@ tap_ok "printf '%s\\n' \"\$out\" | grep -q '^  readiness: ready for reject'" \
     "text output has a readiness verdict"
 "$CTL" -c /dev/null check --nameserver 127.0.0.1:1 good.test >/dev/null 2>&1
 tap_is "$?" 75 "DNS failure exits 75 (EX_TEMPFAIL)"
+# The exit statuses are distinct: 0, 1, 2 above; then bad input, usage.
+"$CTL" -c /dev/null check --nameserver "$NSD_SERVER" 'a..b.test' >/dev/null 2>"$T/err"
+tap_is "$?" 65 "a name that is not a domain exits 65 (EX_DATAERR)"
+tap_ok "grep -q 'a\.\.b\.test' '$T/err'" "the error names it"
+"$CTL" -c /dev/null check --bogus good.test >/dev/null 2>&1
+tap_is "$?" 64 "an unknown option exits 64 (EX_USAGE)"
+# The worst status over several domains wins; DNS failure over all.
+check --selector sel good.test quar.test none.test >/dev/null
+tap_is "$?" 2 "good, quarantine, none: the worst (2) wins"
 
 # Phase 2: every snippet published in place of what was there fixes
 # the issue that proposed it.
