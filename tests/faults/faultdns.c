@@ -2,7 +2,7 @@
  * faultdns.c - a small authoritative DNS server that misbehaves on
  * purpose, for the fault tier (make check-faults).
  *
- *   faultdns -p PORT [-d DELAY_MS]
+ *   faultdns -p PORT [-d DELAY_MS] [-k KEYFILE]
  *
  * Listens on 127.0.0.1:PORT over UDP and TCP, prints "faultdns ready" on
  * stdout once bound, and answers every name under .test by the label
@@ -10,7 +10,9 @@
  *
  *   good      _dmarc.* TXT "v=DMARC1; p=reject"; the apex TXT
  *             "v=spf1 ip4:192.0.2.10 -all" and A 192.0.2.10; other
- *             names NXDOMAIN, other types NODATA
+ *             names NXDOMAIN, other types NODATA; with -k, every
+ *             *._domainkey name has TXT the first line of KEYFILE (a
+ *             DKIM key record, split into strings of 255 bytes)
  *   timeout   no answer at all (UDP dropped; TCP read and never answered)
  *   servfail  RCODE SERVFAIL            refused   RCODE REFUSED
  *   tc        over UDP an empty answer with TC=1; over TCP as "good"
@@ -50,6 +52,7 @@ enum zone { Z_GOOD, Z_TIMEOUT, Z_SERVFAIL, Z_REFUSED, Z_TC, Z_BIG, Z_MANY,
 	Z_LOOP, Z_SLOW, Z_OTHER };
 
 static unsigned delay_ms = 1000;
+static char *dkim_key;		/* -k: the key record, or NULL */
 static int udp_fd = -1;
 
 struct query {
@@ -196,7 +199,8 @@ answer(const struct query *q, bool tcp, struct out *o)
 	bool is_apex = apex == q->name, dmarc = strncmp(q->name, "_dmarc.",
 	    7) == 0;
 	int rcode = 0, i;
-	bool tc = false, exists = is_apex || dmarc;
+	bool tc = false, exists = is_apex || dmarc || (dkim_key != NULL &&
+	    strstr(q->name, "._domainkey.") != NULL);
 	char buf[300];
 
 	o->n = 12;
@@ -223,7 +227,20 @@ answer(const struct query *q, bool tcp, struct out *o)
 			rr_txt(o, "v=DMARC1; p=reject");
 		else if (q->qtype == 16 && is_apex)
 			rr_txt(o, "v=spf1 ip4:192.0.2.10 -all");
-		else if (q->qtype == 1 && is_apex) {
+		else if (q->qtype == 16 && dkim_key != NULL &&
+		    strstr(q->name, "._domainkey.") != NULL) {
+			size_t kl = strlen(dkim_key), off, n;
+
+			rr_begin(o, 16, kl + (kl + 254) / 255);
+			for (off = 0; off < kl; off += n) {
+				uint8_t l;
+
+				n = kl - off > 255 ? 255 : kl - off;
+				l = (uint8_t)n;
+				put(o, &l, 1);
+				put(o, dkim_key + off, n);
+			}
+		} else if (q->qtype == 1 && is_apex) {
 			static const uint8_t a[4] = { 192, 0, 2, 10 };
 
 			rr_begin(o, 1, 4);
@@ -400,7 +417,7 @@ main(int argc, char **argv)
 	const char *apex;
 	int ch, port = 0, tcp_fd, one = 1;
 
-	while ((ch = getopt(argc, argv, "p:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:d:k:")) != -1) {
 		switch (ch) {
 		case 'p':
 			port = atoi(optarg);
@@ -408,6 +425,20 @@ main(int argc, char **argv)
 		case 'd':
 			delay_ms = (unsigned)atoi(optarg);
 			break;
+		case 'k': {
+			FILE *f = fopen(optarg, "r");
+			static char line[8192];
+
+			if (f == NULL || fgets(line, sizeof(line), f) == NULL) {
+				fprintf(stderr, "faultdns: %s: cannot read\n",
+				    optarg);
+				return 66;
+			}
+			fclose(f);
+			line[strcspn(line, "\r\n")] = '\0';
+			dkim_key = line;
+			break;
+		}
 		default:
 			goto usage;
 		}
@@ -479,6 +510,6 @@ main(int argc, char **argv)
 		(void)sendto(udp_fd, o.b, o.n, 0, (struct sockaddr *)&from, fl);
 	}
 usage:
-	fprintf(stderr, "usage: faultdns -p PORT [-d DELAY_MS]\n");
+	fprintf(stderr, "usage: faultdns -p PORT [-d DELAY_MS] [-k KEYFILE]\n");
 	return 64;
 }

@@ -1,7 +1,8 @@
 # faults-lib.sh - helpers of the fault tier (tests/faults; source it after
 # tests/dns/tap.sh and tests/e2e/postfix-fixture.sh, for pf_free_port).
 #
-#   faultdns_start DELAY_MS      tests/faults/faultdns on a free port:
+#   faultdns_start DELAY_MS [KEYFILE]
+#                                tests/faults/faultdns on a free port:
 #                                FD_PORT, FD_SERVER, FD_PID
 #   faultdns_stop
 #   now_ms                       a millisecond clock, for TAP comments
@@ -29,7 +30,9 @@ faultdns_start() {
 	for _try in 1 2 3 4 5 6 7 8; do
 		FD_PORT=$(pf_free_port)
 		FD_SERVER=127.0.0.1:$FD_PORT
-		"$FAULTDNS" -p "$FD_PORT" -d "$1" >"$FD_DIR/faultdns.out" 2>&1 &
+		: >"$FD_DIR/faultdns.out"
+		"$FAULTDNS" -p "$FD_PORT" -d "$1" ${2:+-k "$2"} \
+		    >"$FD_DIR/faultdns.out" 2>&1 &
 		FD_PID=$!
 		_i=0
 		while [ $_i -lt 50 ]; do
