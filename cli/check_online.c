@@ -43,11 +43,18 @@ static const struct check_code_info codes[] = {
 	{ "dmarc_ruf_unauthorized", "dmarc", LOW, 0,
 	  "RFC 9991; RFC 7489 7.1",
 	  "Ask the report receiver to publish the record shown." },
+	{ "dmarc_lookup_error", "dmarc", CRIT, 0,
+	  "RFC 9989 4.10 (scored as dmarc_missing)",
+	  "Publish one TXT record of at most 8192 bytes at _dmarc, without "
+	  "a CNAME loop; receivers cannot read this one." },
 	{ "spf_missing", "spf", HIGH, 15, "RFC 7208 4.5 (weight ours)",
 	  "Publish one SPF record listing the hosts that send your mail, "
 	  "ending in -all." },
 	{ "spf_multiple", "spf", HIGH, 15, "RFC 7208 4.5",
 	  "Merge the SPF records into one." },
+	{ "spf_lookup_error", "spf", HIGH, 15, "RFC 7208 4.4, 4.5",
+	  "Publish one TXT record that receivers can read: at most 4096 "
+	  "bytes, no CNAME loop; they return permerror for this one." },
 	{ "spf_syntax", "spf", HIGH, 15, "RFC 7208 4.6, 12",
 	  "Fix the record's syntax; receivers return permerror." },
 	{ "spf_include_missing", "spf", HIGH, 10, "RFC 7208 5.2, 6.1",
@@ -167,10 +174,14 @@ check_dns_failed(struct check_report *rep, const char *name, const char *why)
 	rep->dns_error = strbuf_steal(&m);
 }
 
-/* The TXT strings at _dmarc.<name> into *a; false on a temporary failure. */
+/*
+ * The TXT strings at _dmarc.<name> into *a; false on a temporary failure.
+ * An answer that cannot be read for good (over a bound, a CNAME loop) is
+ * noted in *unreadable (a new string naming it, freed by the caller).
+ */
 static bool
 dmarc_txt(struct check_report *rep, struct dns_resolver *res,
-    const char *name, struct dns_answer *a)
+    const char *name, struct dns_answer *a, char **unreadable)
 {
 	struct strbuf q = STRBUF_INIT;
 	enum dns_status st;
@@ -179,6 +190,13 @@ dmarc_txt(struct check_report *rep, struct dns_resolver *res,
 	st = dns_query_txt(res, strbuf_cstr(&q), NULL, a);
 	if (st != DNS_OK && dns_status_is_temporary(st))
 		check_dns_failed(rep, strbuf_cstr(&q), dns_strerror(st));
+	else if (st != DNS_OK && st != DNS_NXDOMAIN && st != DNS_NODATA &&
+	    *unreadable == NULL) {
+		strbuf_appendf(&q, ": %s", dns_strerror(st));
+		if (strbuf_failed(&q))
+			nomem();
+		*unreadable = strbuf_steal(&q);
+	}
 	strbuf_release(&q);
 	return !rep->dns_failed;
 }
@@ -311,6 +329,7 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 	const char *found_at = NULL, *org = NULL;
 	const struct dmarc_record *r;
 	enum discover_status dst;
+	char *unreadable = NULL;
 	int rc = 0;
 
 	dns_answer_init(&a);
@@ -327,7 +346,7 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 	org = dr->orgdomain;
 	if (org != NULL)
 		rep->org_domain = check_strdup(org);
-	if (!dmarc_txt(rep, d->res, dr->author, &a))
+	if (!dmarc_txt(rep, d->res, dr->author, &a, &unreadable))
 		goto done;
 	/*
 	 * Nothing at the domain's own _dmarc name: grade what discovery
@@ -337,7 +356,7 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 	    strcmp(dr->policy_domain, dr->author) != 0) {
 		dns_answer_clear(&a);
 		found_at = dr->policy_domain;
-		if (!dmarc_txt(rep, d->res, found_at, &a))
+		if (!dmarc_txt(rep, d->res, found_at, &a, &unreadable))
 			goto done;
 	}
 	if (grade_answer(rep, &a, found_at, org) != 0) {
@@ -345,6 +364,13 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 		    rep->domain);
 		rc = -1;
 		goto done;
+	}
+	/* Not "no record": one is there that receivers cannot read. */
+	if (unreadable != NULL && !rep->grade->present) {
+		drop_grade_issues(rep->grade, "dmarc_missing");
+		check_issue_add(rep, "dmarc_lookup_error", NULL, NULL,
+		    "%s: receivers cannot read the DMARC record, so no "
+		    "DMARC policy applies", unreadable);
 	}
 	if (rep->grade->valid && (r = rep->grade->parsed) != NULL) {
 		check_report_auth(rep, d, org, r->rua, r->nrua, false);
@@ -356,6 +382,7 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 		}
 	}
 done:
+	mem_free(unreadable);
 	dns_answer_clear(&a);
 	discover_result_free(dr);
 	return rc;

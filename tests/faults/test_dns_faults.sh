@@ -15,7 +15,9 @@
 #     accepts (no policy applies);
 #   - 50 SPF records: permerror (RFC 7208 4.5); 50 DMARC records: more
 #     than the 16 the lookup keeps, permerror;
-#   - at exactly the timeout: either the answer or temperror, both fine.
+#   - at exactly the timeout: either the answer or temperror, both fine;
+#   - dmarcctl check says a record it cannot read is unreadable, not
+#     missing (dmarc_lookup_error, spf_lookup_error).
 # No crash, no sanitizer report, and every run ends within a kill
 # timeout (elapsed times are TAP comments, not assertions).
 set -u
@@ -102,9 +104,16 @@ check tc 1
 "$CTL" -c "$FD_DIR/conf" check --nameserver "$FD_SERVER" refused.test 2>&1 >/dev/null |
     grep -q "refused.test.*DNS failure" 
 tap_is "$?" 0 "check refused.test: the message names the domain and the DNS failure"
+codes() { printf '%s\n' "$_out" | sed -n 's/.*"code": "\([^"]*\)".*/\1/p' | sort | tr '\n' ' '; }
 check big 2
+tap_is "$(codes)" "dkim_selector_missing dmarc_lookup_error spf_lookup_error " \
+    "check big.test: the records are there but cannot be read (not 'missing')"
 check many 2
+tap_is "$(codes)" "dkim_key_invalid dmarc_duplicate spf_multiple " \
+    "check many.test: several DMARC and SPF records"
 check loop 2
+tap_is "$(codes)" "dkim_selector_missing dmarc_lookup_error spf_lookup_error " \
+    "check loop.test: a CNAME loop is not 'missing'"
 
 # dmarcd: the verdict as the MTA sees it.
 dm_fixture_init "$FD_DIR/dmarcd"
