@@ -18,8 +18,13 @@
  * name the database by its URI with the password hidden.  Text that is
  * not valid UTF-8 (8-bit HELO or Message-ID) has its bad bytes replaced
  * by "?", since PostgreSQL refuses it and a refused row would block the
- * batch forever.  Leaves out: pipelining the inserts, TLS settings
- * other than what the URI says, starting while the database is down.
+ * batch forever.  With a spool (opt->spool_path), a server that
+ * cannot be reached at open is not an error: the writer connects, and
+ * creates or migrates the schema, at its first batch that gets through
+ * (until then store.c spools), so that an MTA keeps its milter while the
+ * database is down.  A server that answers but refuses us (password,
+ * database name) or has a newer schema still fails the open.  Leaves out: pipelining the inserts, TLS settings other
+ * than what the URI says.
  */
 #include "config.h"
 
@@ -235,6 +240,7 @@ struct pgsql_be {
 	char		*label;		/* the URI with the password hidden */
 	PGconn		*conn;		/* the writer's */
 	bool		 prepared;
+	bool		 migrated;	/* the schema is checked: once */
 	bool		 relaxed;
 	unsigned	 timeout_ms;
 	struct strbuf	 scratch;	/* DKIM column text */
@@ -284,25 +290,48 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want)
 	return ok;
 }
 
+static const char *const pg_keys[] = { "connect_timeout",
+	"application_name", "dbname", NULL };
+
+/* The values for pg_keys; ct holds the timeout's text. */
+static void
+pg_params(const struct pgsql_be *be, const char *vals[4], char ct[16])
+{
+	unsigned secs = be->timeout_ms / 1000;
+
+	/* Settings in the URI come later, so they win. */
+	snprintf(ct, 16, "%u", secs < 2 ? 2 : secs);
+	vals[0] = ct;
+	vals[1] = "dmarcd";
+	vals[2] = be->uri;
+	vals[3] = NULL;
+}
+
+/* True when no server answers at all (down, starting or stopping), as
+ * opposed to one that refused us (password, database name). */
+static bool
+pg_unreachable(const struct pgsql_be *be)
+{
+	const char *vals[4];
+	char ct[16];
+	PGPing p;
+
+	pg_params(be, vals, ct);
+	p = PQpingParams(pg_keys, vals, 1);
+	return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
+}
+
 /* Connect with our session settings; NULL with err. */
 static PGconn *
 pg_connect(const struct pgsql_be *be, enum store_status *st,
     struct strbuf *err)
 {
-	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
 	const char *vals[4];
 	char ct[16], sql[96];
-	unsigned secs = be->timeout_ms / 1000;
 	PGconn *c;
 
-	/* Settings in the URI come later, so they win. */
-	snprintf(ct, sizeof(ct), "%u", secs < 2 ? 2 : secs);
-	vals[0] = ct;
-	vals[1] = "dmarcd";
-	vals[2] = be->uri;
-	vals[3] = NULL;
-	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
+	pg_params(be, vals, ct);
+	if ((c = PQconnectdbParams(pg_keys, vals, 1)) == NULL) {
 		strbuf_appendf(err, "%s: out of memory", be->label);
 		*st = STORE_ERR_NOMEM;
 		return NULL;
@@ -472,10 +501,18 @@ pgsql_open(const char *uri, const struct store_options *opt,
 	}
 	be->timeout_ms = opt->busy_timeout_ms;
 	be->relaxed = opt->durability == STORE_DURABILITY_RELAXED;
-	if ((be->conn = pg_connect(be, st, err)) == NULL)
-		goto fail;
+	if ((be->conn = pg_connect(be, st, err)) == NULL) {
+		if (*st != STORE_ERR_OPEN || opt->spool_path == NULL ||
+		    *opt->spool_path == '\0' || !pg_unreachable(be))
+			goto fail;
+		/* No server answers, and there is a spool: open anyway.
+		 * err keeps why, for the caller to warn. */
+		*st = STORE_OK;
+		return be;
+	}
 	if ((*st = pg_migrate(be->conn, be->label, err)) != STORE_OK)
 		goto fail;
+	be->migrated = true;
 	if (!pg_prepare(be)) {
 		strbuf_appendf(err, "%s: cannot prepare the insert: ",
 		    be->label);
@@ -594,6 +631,15 @@ pgsql_write(void *arg, const struct store_record *const *recs, size_t n,
 		be->prepared = false;
 		if ((be->conn = pg_connect(be, &st, err)) == NULL)
 			return st == STORE_ERR_NOMEM ? st : STORE_ERR_WRITE;
+	}
+	if (!be->migrated) {
+		/* Opened while the server was down: the schema first. */
+		if (pg_migrate(be->conn, be->label, err) != STORE_OK) {
+			PQfinish(be->conn);
+			be->conn = NULL;
+			return STORE_ERR_WRITE;
+		}
+		be->migrated = true;
 	}
 	if (!be->prepared && !pg_prepare(be))
 		return pg_fail(be->conn, be->label, "cannot prepare the insert",

@@ -4,14 +4,16 @@
 # schema creation, idempotent re-submission, two nodes at once, a URI
 # password kept out of messages, a newer schema refused, and an outage:
 # PostgreSQL stopped under load and started again, with every
-# acknowledged row stored exactly once and the spool emptied.
+# acknowledged row stored exactly once and the spool emptied; and a
+# store opened while PostgreSQL is down: with a spool it opens and
+# spools (the schema comes later), without one it is refused.
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 . "$top_srcdir/tests/store/pgsql-fixture.sh"
 
 CLI=$top_builddir/tests/helpers/storecli
 pg_fixture_require
-echo "1..27"
+echo "1..32"
 n=0
 ok() {
 	n=$((n + 1))
@@ -142,3 +144,37 @@ ok "$([ "$got" = "3000|3000" ]; echo $?)" \
 ok "$([ "$(stat -c %s "$SPOOL")" = 16 ]; echo $?)" \
     "the spool is empty (header only)"
 ok "$([ "$(field spool_pending "$out")" = 0 ]; echo $?)" "spool_pending is 0"
+
+# 28-32: opened while PostgreSQL is down.  Without a spool the open
+# fails (dmarcctl); with one it opens, spools, and replays once the
+# server is back, into a database whose schema it creates then.
+pg_sql "CREATE DATABASE late" >/dev/null
+LATE="postgresql://dmarcd@127.0.0.1:$PG_PORT/late"
+pg_fixture_stop_server
+"$CLI" "$LATE" count >/dev/null 2>"$PG_DIR/down.err"
+ok "$([ $? = 2 ] && grep -q 'cannot connect' "$PG_DIR/down.err"; echo $?)" \
+    "down at open, no spool: refused ($(head -c 120 "$PG_DIR/down.err"))"
+"$CLI" "$LATE" submit 200 --node late --threads 2 \
+    --spool "$PG_DIR/late.spool" --drain 60 >"$PG_DIR/l.out" 2>"$PG_DIR/l.err" &
+pl=$!
+# Wait until the records are in the spool before starting the server.
+i=0
+while [ $i -lt 100 ] && [ "$(stat -c %s "$PG_DIR/late.spool" 2>/dev/null || echo 0)" -le 16 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "$([ "$(stat -c %s "$PG_DIR/late.spool" 2>/dev/null || echo 0)" -gt 16 ]; echo $?)" \
+    "down at open, with a spool: opened, records spooled"
+pg_fixture_start_server
+wait $pl
+rl=$?
+sed 's/^/#   /' "$PG_DIR/l.out"
+head -n 3 "$PG_DIR/l.err" | sed 's/^/#   /'
+ok "$([ $rl = 0 ] && [ "$(field acked "$(cat "$PG_DIR/l.out")")" = 200 ]; echo $?)" \
+    "all 200 acknowledged, spool drained"
+got=$("$PG_BINDIR/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U dmarcd -d late \
+    -c "SELECT COUNT(*), COUNT(DISTINCT message_key), (SELECT MAX(version) FROM schema_version) FROM verdicts WHERE node = 'late'")
+ok "$([ "$got" = "200|200|$(pg_sql 'SELECT MAX(version) FROM schema_version')" ]; echo $?)" \
+    "200 rows once each, schema created after the start ($got)"
+ok "$([ "$(stat -c %s "$PG_DIR/late.spool")" = 16 ]; echo $?)" \
+    "the spool is empty again"
