@@ -720,6 +720,17 @@ decode_row(const PGresult *r, struct store_record *rec)
 		c = &store_columns[i];
 		col = (int)i + 1;
 		t = PQgetvalue(r, 0, col);
+		switch (c->type) {
+		case STORE_COL_DAY:
+		case STORE_COL_NDKIM:
+		case STORE_COL_EVAL_DKIM:
+		case STORE_COL_EVAL_SPF:
+			/* Derived from the others: nothing to read (and
+			 * eval_* hold "pass"/"fail", not numbers). */
+			continue;
+		default:
+			break;
+		}
 		if (c->type == STORE_COL_TEXT || c->type == STORE_COL_DKIM) {
 			if (store_column_set(c, rec, t,
 			    (size_t)PQgetlength(r, 0, col), 0) == -1)

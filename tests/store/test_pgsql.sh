@@ -13,7 +13,7 @@ top_builddir=${top_builddir:-.}
 
 CLI=$top_builddir/tests/helpers/storecli
 pg_fixture_require
-echo "1..32"
+echo "1..33"
 n=0
 ok() {
 	n=$((n + 1))
@@ -64,6 +64,18 @@ ok "$([ "$("$CLI" "$PG_URI" count)" = 2500 ]; echo $?)" \
 # 9: the reports query works on PostgreSQL (through psql: same columns)
 ok "$([ "$(pg_sql "SELECT COUNT(*) FROM verdicts WHERE policy_domain = 'example.test' AND dkim = 'd=example.test;s=s1;r=pass;a=1' AND eval_dkim = 'pass'")" = 2500 ]; echo $?)" \
     "derived columns stored as in SQLite"
+
+# 9b: dmarcctl report reads the rows back from PostgreSQL (the derived
+# eval_dkim/eval_spf columns hold text there)
+mkdir "$PG_DIR/rep"
+printf 'HistoryDatabase %s\nReportEmail noreply-dmarc@mx.receiver.test\n' \
+    "$PG_URI" >"$PG_DIR/ctl.conf"
+out=$("$top_builddir/dmarcctl" -c "$PG_DIR/ctl.conf" report --dry-run \
+    --out "$PG_DIR/rep" --period "$(date -u +%F)" 2>&1)
+echo "$out" | sed 's/^/#   /'
+ok "$(echo "$out" | grep -q '^example.test .* rows=2500 records=[0-9]* messages=2500 file=' &&
+    [ -n "$(find "$PG_DIR/rep" -name '*.xml.gz')" ]; echo $?)" \
+    "dmarcctl report --dry-run on PostgreSQL: 2500 messages reported"
 
 # 10: a password in the URI never shows in messages
 err=$("$CLI" "postgresql://dmarcd:s3cretpw@127.0.0.1:1/dmarc_test" count 2>&1)
