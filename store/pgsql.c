@@ -10,7 +10,9 @@
  * (node, message_key, author_index): replays from the spool, or the
  * same record from two tries, are no-ops, counted by the command tag.
  * FULL durability keeps synchronous_commit on; RELAXED turns it off for
- * the session.  Reads open their own connection per call.
+ * the session.  Reads open their own connection per call; the verdict
+ * scan (query) has no statement timeout, since it lasts as long as its
+ * caller takes to consume the rows.
  *
  * The schema is the SQLite one (schema.c) with PostgreSQL types, under
  * the same version numbers, migrated in one transaction under an
@@ -764,6 +766,11 @@ pgsql_query(void *arg, const char *domain, time_t from, time_t to,
 	if ((c = pg_connect(be, &st, err)) == NULL)
 		return st == STORE_ERR_NOMEM ? st : STORE_ERR_READ;
 	st = STORE_ERR_READ;
+	/* The rows stream as fast as cb takes them: the statement lasts
+	 * as long as the whole scan (a report over millions of rows), so
+	 * the writer's timeout, there to spare the MTA, does not apply. */
+	if (!exec_ok(c, "SET statement_timeout = 0", PGRES_COMMAND_OK))
+		goto fail;
 	if ((rec = mem_alloc(sizeof(*rec))) == NULL) {
 		strbuf_appendf(err, "%s: out of memory", be->label);
 		st = STORE_ERR_NOMEM;

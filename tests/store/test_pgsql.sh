@@ -13,7 +13,7 @@ top_builddir=${top_builddir:-.}
 
 CLI=$top_builddir/tests/helpers/storecli
 pg_fixture_require
-echo "1..33"
+echo "1..34"
 n=0
 ok() {
 	n=$((n + 1))
@@ -76,6 +76,25 @@ echo "$out" | sed 's/^/#   /'
 ok "$(echo "$out" | grep -q '^example.test .* rows=2500 records=[0-9]* messages=2500 file=' &&
     [ -n "$(find "$PG_DIR/rep" -name '*.xml.gz')" ]; echo $?)" \
     "dmarcctl report --dry-run on PostgreSQL: 2500 messages reported"
+
+# 9c: a report scan longer than the store's 5 s statement timeout
+# (STORE_BUSY_MS) completes.  The verdicts of database "slow" are read
+# through a view that sleeps 10 ms per row: 700 rows, 7 s.
+pg_sql "CREATE DATABASE slow" >/dev/null
+SLOW="postgresql://dmarcd@127.0.0.1:$PG_PORT/slow"
+"$CLI" "$SLOW" submit 700 --node s --threads 4 >/dev/null 2>&1
+"$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U dmarcd -d slow >/dev/null <<'SQL'
+ALTER TABLE verdicts RENAME TO verdicts_t;
+CREATE FUNCTION slow_row() RETURNS boolean LANGUAGE plpgsql VOLATILE AS
+  $$ BEGIN PERFORM pg_sleep(0.01); RETURN true; END $$;
+CREATE VIEW verdicts AS SELECT * FROM verdicts_t WHERE slow_row();
+SQL
+printf 'HistoryDatabase %s\n' "$SLOW" >"$PG_DIR/slow.conf"
+out=$("$top_builddir/dmarcctl" -c "$PG_DIR/slow.conf" report --dry-run \
+    --out "$PG_DIR/rep" --period "$(date -u +%F)" 2>&1)
+echo "$out" | sed 's/^/#   /'
+ok "$(echo "$out" | grep -q '^example.test .* messages=700 file='; echo $?)" \
+    "a 7 s report scan is not cut by the 5 s statement timeout"
 
 # 10: a password in the URI never shows in messages
 err=$("$CLI" "postgresql://dmarcd:s3cretpw@127.0.0.1:1/dmarc_test" count 2>&1)
