@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/import.h"
 #include "common/confkeys.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -42,6 +43,8 @@ static const struct {
 	    "store received aggregate reports (xml, gz, zip, eml)" },
 	{ "expire", cmd_expire,
 	    "delete history rows older than --days N" },
+	{ "alerts", cmd_alerts,
+	    "list alerts found by import; mail a digest (digest)" },
 };
 
 int
