@@ -15,7 +15,9 @@
  * table first (store_report_claim(): racing runs on other nodes skip
  * it) and marked sent once every destination was sent or skipped for
  * good; after a failed send it stays claimed and the next run sends it
- * again, with the same (deterministic) report ID.  A period that
+ * again, to every destination (there is one state per report, not per
+ * destination), with the same (deterministic) report ID, by which the
+ * destinations that already had it recognise the copy.  A period that
  * reaches into a UTC day not over yet is only built with --dry-run: sent,
  * its report would be partial and the rest of the day never reported.
  */

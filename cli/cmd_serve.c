@@ -196,17 +196,24 @@ done:
 	return rc;
 }
 
-/* /api/v1/check: the JSON of `dmarcctl check --json` (cli/check_online.c). */
+struct serve_checker {
+	struct cli_discovery *d;
+	const char *database;		/* SQLite path of the history */
+};
+
+/* /api/v1/check: the JSON of `dmarcctl check --json` (cli/check_online.c),
+ * with the report history of the served database when history. */
 static int
-serve_check(void *ctx, const char *domain, struct strbuf *out)
+serve_check(void *ctx, const char *domain, bool history, struct strbuf *out)
 {
-	struct cli_discovery *d = ctx;
-	int rc = check_online_json(d, domain, out);
+	struct serve_checker *sc = ctx;
+	int rc = check_online_json(sc->d, domain, history ? sc->database :
+	    NULL, CHECK_REPORT_DAYS, out);
 
 	if (rc == EX_DATAERR)
 		return 400;
 	if (strbuf_len(out) == 0 || strbuf_cstr(out)[0] != '{')
-		return 502;
+		return rc == EX_TEMPFAIL ? 502 : 503;
 	return 200;
 }
 
@@ -225,6 +232,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	struct strbuf err = STRBUF_INIT, dbpath = STRBUF_INIT;
 	struct server_config cfg;
 	struct cli_discovery d;
+	struct serve_checker sc;
 	struct server *srv = NULL;
 	const char *listen_spec, *uri = NULL, *cert, *key;
 	char *cert_pem = NULL, *key_pem = NULL, *end;
@@ -322,8 +330,10 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	cfg.check_per_minute = (unsigned)conf_int(ctx->conf, "ServeCheckRate");
 	cfg.check_ttl_s = (unsigned)(conf_int(ctx->conf,
 	    "ServeCheckCacheTTL") / 1000);
+	sc.d = &d;
+	sc.database = cfg.db_path;
 	cfg.check = serve_check;
-	cfg.check_ctx = &d;
+	cfg.check_ctx = &sc;
 
 	/* The server's threads inherit this mask: the signals wait for
 	 * sigwait() below. */

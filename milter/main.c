@@ -380,6 +380,14 @@ main(int argc, char **argv)
 	if (milter_daemon.store == NULL)
 		fatal(EX_CANTCREAT, "HistoryDatabase %s: %s", fixed.history,
 		    strbuf_cstr(&err));
+	strbuf_reset(&err);
+	store_last_error(milter_daemon.store, &err);
+	if (strbuf_len(&err) > 0)
+		/* PostgreSQL down: the MTA keeps its milter; rows wait in
+		 * the spool. */
+		log_msg(LOG_WARNING, "HistoryDatabase %s; starting "
+		    "anyway, records go to HistorySpool %s until it is back",
+		    strbuf_cstr(&err), fixed.spool);
 	milter_daemon.store_wait = fixed.history_full;
 	res = resolver_new();
 	milter_daemon.resolver = res;

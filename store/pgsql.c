@@ -10,7 +10,9 @@
  * (node, message_key, author_index): replays from the spool, or the
  * same record from two tries, are no-ops, counted by the command tag.
  * FULL durability keeps synchronous_commit on; RELAXED turns it off for
- * the session.  Reads open their own connection per call.
+ * the session.  Reads open their own connection per call; the verdict
+ * scan (query) has no statement timeout, since it lasts as long as its
+ * caller takes to consume the rows.
  *
  * The schema is the SQLite one (schema.c) with PostgreSQL types, under
  * the same version numbers, migrated in one transaction under an
@@ -18,8 +20,13 @@
  * name the database by its URI with the password hidden.  Text that is
  * not valid UTF-8 (8-bit HELO or Message-ID) has its bad bytes replaced
  * by "?", since PostgreSQL refuses it and a refused row would block the
- * batch forever.  Leaves out: pipelining the inserts, TLS settings
- * other than what the URI says, starting while the database is down.
+ * batch forever.  With a spool (opt->spool_path), a server that
+ * cannot be reached at open is not an error: the writer connects, and
+ * creates or migrates the schema, at its first batch that gets through
+ * (until then store.c spools), so that an MTA keeps its milter while the
+ * database is down.  A server that answers but refuses us (password,
+ * database name) or has a newer schema still fails the open.  Leaves out: pipelining the inserts, TLS settings other
+ * than what the URI says.
  */
 #include "config.h"
 
@@ -235,6 +242,7 @@ struct pgsql_be {
 	char		*label;		/* the URI with the password hidden */
 	PGconn		*conn;		/* the writer's */
 	bool		 prepared;
+	bool		 migrated;	/* the schema is checked: once */
 	bool		 relaxed;
 	unsigned	 timeout_ms;
 	struct strbuf	 scratch;	/* DKIM column text */
@@ -284,25 +292,48 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want)
 	return ok;
 }
 
+static const char *const pg_keys[] = { "connect_timeout",
+	"application_name", "dbname", NULL };
+
+/* The values for pg_keys; ct holds the timeout's text. */
+static void
+pg_params(const struct pgsql_be *be, const char *vals[4], char ct[16])
+{
+	unsigned secs = be->timeout_ms / 1000;
+
+	/* Settings in the URI come later, so they win. */
+	snprintf(ct, 16, "%u", secs < 2 ? 2 : secs);
+	vals[0] = ct;
+	vals[1] = "dmarcd";
+	vals[2] = be->uri;
+	vals[3] = NULL;
+}
+
+/* True when no server answers at all (down, starting or stopping), as
+ * opposed to one that refused us (password, database name). */
+static bool
+pg_unreachable(const struct pgsql_be *be)
+{
+	const char *vals[4];
+	char ct[16];
+	PGPing p;
+
+	pg_params(be, vals, ct);
+	p = PQpingParams(pg_keys, vals, 1);
+	return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
+}
+
 /* Connect with our session settings; NULL with err. */
 static PGconn *
 pg_connect(const struct pgsql_be *be, enum store_status *st,
     struct strbuf *err)
 {
-	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
 	const char *vals[4];
 	char ct[16], sql[96];
-	unsigned secs = be->timeout_ms / 1000;
 	PGconn *c;
 
-	/* Settings in the URI come later, so they win. */
-	snprintf(ct, sizeof(ct), "%u", secs < 2 ? 2 : secs);
-	vals[0] = ct;
-	vals[1] = "dmarcd";
-	vals[2] = be->uri;
-	vals[3] = NULL;
-	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
+	pg_params(be, vals, ct);
+	if ((c = PQconnectdbParams(pg_keys, vals, 1)) == NULL) {
 		strbuf_appendf(err, "%s: out of memory", be->label);
 		*st = STORE_ERR_NOMEM;
 		return NULL;
@@ -472,10 +503,18 @@ pgsql_open(const char *uri, const struct store_options *opt,
 	}
 	be->timeout_ms = opt->busy_timeout_ms;
 	be->relaxed = opt->durability == STORE_DURABILITY_RELAXED;
-	if ((be->conn = pg_connect(be, st, err)) == NULL)
-		goto fail;
+	if ((be->conn = pg_connect(be, st, err)) == NULL) {
+		if (*st != STORE_ERR_OPEN || opt->spool_path == NULL ||
+		    *opt->spool_path == '\0' || !pg_unreachable(be))
+			goto fail;
+		/* No server answers, and there is a spool: open anyway.
+		 * err keeps why, for the caller to warn. */
+		*st = STORE_OK;
+		return be;
+	}
 	if ((*st = pg_migrate(be->conn, be->label, err)) != STORE_OK)
 		goto fail;
+	be->migrated = true;
 	if (!pg_prepare(be)) {
 		strbuf_appendf(err, "%s: cannot prepare the insert: ",
 		    be->label);
@@ -595,6 +634,15 @@ pgsql_write(void *arg, const struct store_record *const *recs, size_t n,
 		if ((be->conn = pg_connect(be, &st, err)) == NULL)
 			return st == STORE_ERR_NOMEM ? st : STORE_ERR_WRITE;
 	}
+	if (!be->migrated) {
+		/* Opened while the server was down: the schema first. */
+		if (pg_migrate(be->conn, be->label, err) != STORE_OK) {
+			PQfinish(be->conn);
+			be->conn = NULL;
+			return STORE_ERR_WRITE;
+		}
+		be->migrated = true;
+	}
 	if (!be->prepared && !pg_prepare(be))
 		return pg_fail(be->conn, be->label, "cannot prepare the insert",
 		    STORE_ERR_WRITE, err);
@@ -674,6 +722,17 @@ decode_row(const PGresult *r, struct store_record *rec)
 		c = &store_columns[i];
 		col = (int)i + 1;
 		t = PQgetvalue(r, 0, col);
+		switch (c->type) {
+		case STORE_COL_DAY:
+		case STORE_COL_NDKIM:
+		case STORE_COL_EVAL_DKIM:
+		case STORE_COL_EVAL_SPF:
+			/* Derived from the others: nothing to read (and
+			 * eval_* hold "pass"/"fail", not numbers). */
+			continue;
+		default:
+			break;
+		}
 		if (c->type == STORE_COL_TEXT || c->type == STORE_COL_DKIM) {
 			if (store_column_set(c, rec, t,
 			    (size_t)PQgetlength(r, 0, col), 0) == -1)
@@ -707,6 +766,11 @@ pgsql_query(void *arg, const char *domain, time_t from, time_t to,
 	if ((c = pg_connect(be, &st, err)) == NULL)
 		return st == STORE_ERR_NOMEM ? st : STORE_ERR_READ;
 	st = STORE_ERR_READ;
+	/* The rows stream as fast as cb takes them: the statement lasts
+	 * as long as the whole scan (a report over millions of rows), so
+	 * the writer's timeout, there to spare the MTA, does not apply. */
+	if (!exec_ok(c, "SET statement_timeout = 0", PGRES_COMMAND_OK))
+		goto fail;
 	if ((rec = mem_alloc(sizeof(*rec))) == NULL) {
 		strbuf_appendf(err, "%s: out of memory", be->label);
 		st = STORE_ERR_NOMEM;

@@ -837,6 +837,7 @@ store_open_opts(const char *uri, const struct store_options *opt,
 	enum store_status st = STORE_OK;
 	struct store *s = NULL;
 	pthread_condattr_t ca;
+	size_t elen;
 	int rc;
 
 	if (err == NULL)
@@ -870,8 +871,16 @@ store_open_opts(const char *uri, const struct store_options *opt,
 	pthread_cond_init(&s->wake, &ca);
 	pthread_condattr_destroy(&ca);
 
+	elen = strbuf_len(err);
 	if ((s->be = ops->open(target, &s->opt, &st, err)) == NULL)
 		goto fail;
+	if (strbuf_len(err) > elen) {
+		/* Opened without its server (PostgreSQL down, a spool to
+		 * fall back on): why, for store_last_error(). */
+		strbuf_append(&s->last_error, strbuf_cstr(err) + elen,
+		    strbuf_len(err) - elen);
+		strbuf_truncate(err, elen);
+	}
 	if (ops == &store_backend_pgsql && s->opt.spool_path != NULL &&
 	    *s->opt.spool_path != '\0') {
 		if ((s->spool = spool_open(s->opt.spool_path, err)) == NULL) {

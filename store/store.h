@@ -170,7 +170,12 @@ struct store_options {
  *                             PostgreSQL (libpq connection URI); the
  *                             schema is created or migrated the same
  *                             way; the server must be reachable now
- *                             (STORE_ERR_OPEN otherwise).  With
+ *                             (STORE_ERR_OPEN otherwise), unless
+ *                             opt->spool_path is set and no server
+ *                             answers at all: the store then opens,
+ *                             spools, and store_last_error() says why
+ *                             (the schema is created at the first
+ *                             commit that gets through).  With
  *                             opt->spool_path, a batch the database
  *                             cannot commit (down, or slower than
  *                             busy_timeout_ms) is appended to the spool

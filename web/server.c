@@ -66,6 +66,7 @@ struct metrics {
 
 struct check_entry {
 	char	 domain[WEBQ_MAX_DOMAIN + 1];
+	bool	 history;
 	time_t	 expires;
 	int	 status;
 	char	*body;
@@ -556,6 +557,9 @@ handle_check(struct server *s, struct MHD_Connection *c, struct req *rq,
 	char dom[WEBQ_MAX_DOMAIN + 1], after[16];
 	const char *v = webq_get(q, "domain");
 	time_t now = time(NULL);
+	/* The stored reports name source IPs: only a token that sees every
+	 * domain gets a verdict that uses them. */
+	bool history = strcmp(tok->scope, "*") == 0;
 	unsigned wait;
 	enum MHD_Result r;
 	int status;
@@ -595,7 +599,7 @@ handle_check(struct server *s, struct MHD_Connection *c, struct req *rq,
 		struct check_entry *x = &s->cache[i];
 
 		if (x->body != NULL && x->expires > now &&
-		    strcmp(x->domain, dom) == 0) {
+		    x->history == history && strcmp(x->domain, dom) == 0) {
 			e = x;
 			break;
 		}
@@ -613,7 +617,7 @@ handle_check(struct server *s, struct MHD_Connection *c, struct req *rq,
 		/* One check at a time: the resolver is not shared between
 		 * threads, and the limiter keeps the rate low. */
 		s->m.check_runs++;
-		status = s->cfg.check(s->cfg.check_ctx, dom, &body);
+		status = s->cfg.check(s->cfg.check_ctx, dom, history, &body);
 		if (status != 200) {
 			struct strbuf msg = STRBUF_INIT;
 
@@ -627,6 +631,7 @@ handle_check(struct server *s, struct MHD_Connection *c, struct req *rq,
 		    status == 400)) {
 			mem_free(victim->body);
 			memcpy(victim->domain, dom, strlen(dom) + 1);
+			victim->history = history;
 			victim->body = mem_strdup(strbuf_cstr(&body));
 			victim->status = status;
 			victim->expires = now + (time_t)s->cfg.check_ttl_s;

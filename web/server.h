@@ -26,9 +26,11 @@
 /*
  * The domain checker, supplied by the caller (cli/cmd_serve.c): write
  * the check's JSON (or an error message) into out and return the HTTP
- * status (200, 400, 502).  Called one at a time.
+ * status (200, 400, 502, 503).  history: the readiness verdict may use
+ * the stored aggregate reports (only for tokens that see every domain,
+ * as they name source IPs).  Called one at a time.
  */
-typedef int (*server_check_fn)(void *ctx, const char *domain,
+typedef int (*server_check_fn)(void *ctx, const char *domain, bool history,
 	    struct strbuf *out);
 
 struct server_config {

@@ -406,7 +406,8 @@ for _p in "/static/../outside.txt" "/static/%2e%2e/outside.txt" \
 done
 
 # /api/v1/check: the same JSON as dmarcctl check --json, rate-limited.
-"$CTL" -c /dev/null check --json --nameserver "$NSD_SERVER" good.test > "$T/cli.json"
+"$CTL" -c /dev/null check --json --nameserver "$NSD_SERVER" --database "$DB" \
+    good.test > "$T/cli.json"
 get "/api/v1/check?domain=good.test" "$ALL"
 tap_is "$CODE" 200 "check: 200"
 tap_ok 'jq -S . "$T/body" > "$T/api.json" && jq -S . "$T/cli.json" | cmp -s - "$T/api.json"' \
