@@ -494,8 +494,13 @@ stop_server
 # ServeMaxConnectionsPerIP (perl-base's sockets; no timing is asserted,
 # the script waits up to 30 s for each event).
 sed 's/^ServeThreads.*/ServeThreads 1/' "$T/serve.conf" > "$T/slow.conf"
-printf 'ServeTimeout 3s\nServeMaxConnectionsPerIP 2\n' >> "$T/slow.conf"
+printf 'ServeTimeout 3s\nServeMaxConnectionsPerIP 2\nServeMetricsToken yes\n' >> "$T/slow.conf"
 start_server "$T/slow.conf"
+get "/metrics"
+tap_is "$CODE" 401 "ServeMetricsToken yes: /metrics needs a token"
+get "/metrics" "$EX"
+tap_ok '[ "$CODE" = 200 ] && grep -q "^dmarcd_aggregate_reports " "$T/body"' \
+    "ServeMetricsToken yes: /metrics with a token"
 SLOW=$(perl -MIO::Socket::INET -e '
 	my $port = shift;
 	sub conn { IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port, Proto => "tcp") or die "connect: $!" }
