@@ -18,7 +18,8 @@
 'use strict';
 
 const TOKEN_KEY = 'dmarcd.token';
-const PER_PAGE = 50;
+const PER_PAGE = 50;		/* sources */
+const PER_PAGE_DETAIL = 20;	/* failures, reports: long rows */
 const DAY_MS = 86400000;
 
 const state = {
@@ -416,7 +417,7 @@ function showSortOrder() {
 
 async function loadFailures(gen) {
 	const a = await api(domainPath('failures'), { ...period(),
-	    page: state.page.failures, per_page: PER_PAGE });
+	    page: state.page.failures, per_page: PER_PAGE_DETAIL });
 	if (gen !== state.generation)
 		return;
 	const recs = Array.isArray(a.records) ? a.records : [];
@@ -489,7 +490,8 @@ async function loadAlerts(gen) {
 
 async function loadReports(gen) {
 	const a = await api('/api/exchange/dmarc-reports', { ...period(),
-	    domain: state.domain, page: state.page.reports, per_page: PER_PAGE });
+	    domain: state.domain, page: state.page.reports,
+	    per_page: PER_PAGE_DETAIL });
 	if (gen !== state.generation)
 		return;
 	const list = Array.isArray(a.reports) ? a.reports : [];
