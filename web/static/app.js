@@ -250,12 +250,13 @@ function pager(nav, answer, go) {
 
 /* ---- summary: metrics, readiness, policy applied, daily series ---- */
 
+/* The verdict as a sentence; the server's message says why. */
 const VERDICTS = {
-	ready_for_reject: 'Yes: the data supports p=reject.',
-	ready_for_quarantine: 'Not yet for reject: p=quarantine first.',
-	enforcing: 'Already enforcing (p=reject).',
+	ready_for_reject: 'Yes: ready for p=reject.',
+	ready_for_quarantine: 'Not yet: move to p=quarantine first.',
+	enforcing: 'p=reject is already published.',
 	monitoring: 'Not yet: keep monitoring.',
-	not_ready: 'Not yet: legitimate sources still fail DMARC.',
+	not_ready: 'Not yet.',
 };
 
 async function loadSummary(gen) {
