@@ -250,6 +250,31 @@ async function scenario() {
 	    JSON.stringify(v) !== JSON.stringify(e.per_ip[ip]));
 	same(wrong, [], 'sources table: messages, pass and fail of each IP');
 
+	const ptrs = await evaluate(`Object.fromEntries([...document.querySelectorAll(
+	    '#sources-table tbody tr:not(.empty)')].map((tr) =>
+	    [tr.cells[0].textContent, tr.cells[1].firstChild.textContent]))`);
+	for (const [ip, ptr] of Object.entries(e.ptr))
+		same(ptrs[ip], ptr, `sources table: reverse DNS of ${ip} from the cache`);
+
+	/* Failures, failure reports, alerts, reports: as many rows as the
+	 * database has (first page). */
+	const count = (sel) => evaluate(`document.querySelectorAll(
+	    '${sel} tbody tr:not(.empty)').length`);
+	same(await count('#failures-table'), Math.min(e.failing_records, 20),
+	    `failures: the failing records (${e.failing_records} in all)`);
+	if (e.failing_records > 20)
+		check((await evaluate('document.getElementById("failures-pager").textContent'))
+		    .includes(`${e.failing_records.toLocaleString('en-US')} in all`),
+		    'failures: the pager counts every failing record');
+	same(await count('#forensic-table'), Math.min(e.failure_reports, 20),
+	    `failure reports in the period (${e.failure_reports})`);
+	same(await evaluate(`document.querySelectorAll('#alerts-list li:not(.empty)').length`),
+	    Math.min(e.alerts, 50), `alerts (${e.alerts})`);
+	same(await count('#reports-table'), Math.min(e.reports, 20),
+	    'reports: one row per report (first page)');
+	check(/\S/.test(await evaluate('document.getElementById("readiness-verdict").textContent')),
+	    'the p=reject readiness verdict is shown');
+
 	/* Sorting by column: Messages again (ascending), then Fail. */
 	let order = await sortBy('messages');
 	rows = await sourceRows();

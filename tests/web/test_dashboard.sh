@@ -52,8 +52,17 @@ trap 'exit 1' INT TERM
 
 # 1. The data: real corpus files, plus a copy of one whose org_name is
 # markup (XML-escaped in the file, so stored as "<script>...").
-"$CTL" -c /dev/null import --database "$DB" "$corpus/cry-inc" \
-    "$corpus/parsedmarc" >"$T/import.out" 2>&1
+# Every domain of the corpus is kept (--any-domain) and no PTR is looked
+# up (--no-rdns: no DNS here); older importers lack both options and
+# need neither.
+IMPORT_OPTS=
+for _o in --any-domain --no-rdns; do
+	"$CTL" -c /dev/null import --help 2>&1 | grep -q -e "$_o" &&
+	    IMPORT_OPTS="$IMPORT_OPTS $_o"
+done
+# shellcheck disable=SC2086
+"$CTL" -c /dev/null import $IMPORT_OPTS --database "$DB" "$corpus/cry-inc" \
+    "$corpus/parsedmarc" "$corpus/../failure" >"$T/import.out" 2>&1
 rc=$?
 # 65 (EX_DATAERR): the corpus' deliberately broken files are rejected.
 tap_ok '[ $rc -eq 0 ] || [ $rc -eq 65 ]' "corpus imported (exit $rc)"
@@ -62,7 +71,9 @@ MARKUP_ORG='<script>window.__dmarcd_xss=1</script><img src=x onerror=window.__dm
 sed -e 's|<org_name>example.net</org_name>|<org_name>\&lt;script\&gt;window.__dmarcd_xss=1\&lt;/script\&gt;\&lt;img src=x onerror=window.__dmarcd_xss=2\&gt;Evil \&amp; Co</org_name>|' \
     -e 's|<report_id>[^<]*</report_id>|<report_id>markup-in-org-name</report_id>|' \
     "$src" >"$T/markup.xml"
-"$CTL" -c /dev/null import --database "$DB" "$T/markup.xml" >>"$T/import.out" 2>&1
+# shellcheck disable=SC2086
+"$CTL" -c /dev/null import $IMPORT_OPTS --database "$DB" "$T/markup.xml" \
+    >>"$T/import.out" 2>&1
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 tap_is "$(q "SELECT org_name FROM agg_reports WHERE report_id = 'markup-in-org-name'")" \
     "$MARKUP_ORG" "the report with markup in its org_name is stored as is"
@@ -82,6 +93,17 @@ MESSAGES=$(q "SELECT sum(c.count) FROM $RECS")
 NPASS=$(q "SELECT sum($PASS) FROM $RECS")
 PER_IP="SELECT c.source_ip AS ip, sum(c.count) AS m, sum($PASS) AS p,
     sum(c.count) - sum($PASS) AS f FROM $RECS GROUP BY c.source_ip"
+FAILING=$(q "SELECT count(*) FROM $RECS AND NOT (c.eval_dkim = 'pass' OR c.eval_spf = 'pass')")
+FORENSIC=$(q "SELECT count(*) FROM failure_reports WHERE lower(reported_domain) = '$D'
+    AND arrival_ts >= CAST(strftime('%s', '$FROM') AS INTEGER)
+    AND arrival_ts < CAST(strftime('%s', '$TO', '+1 day') AS INTEGER)")
+ALERTS=$(q "SELECT count(*) FROM alerts WHERE domain = '$D'")
+# The reverse DNS cache that the importer fills (here without DNS): one
+# name for the busiest source, which the sources table must show.
+TOP_IP=$(q "SELECT ip FROM ($PER_IP) ORDER BY m DESC, ip LIMIT 1")
+q "INSERT OR REPLACE INTO rdns (ip, ptr, org, status, resolved_at)
+    VALUES ('$TOP_IP', 'mta1.mail.example.net', 'example.net', 'ok',
+    CAST(strftime('%s', 'now') AS INTEGER))"
 # JSON lists of numbers, for the scenario file.
 list() { q "$1" | paste -sd, -; }
 DOMAINS=$(q "SELECT '\"' || domain || '\"' FROM agg_reports GROUP BY domain ORDER BY domain" |
@@ -140,6 +162,9 @@ cat >"$T/scenario.json" <<EOF
     "fail_desc": [$(list "SELECT f FROM ($PER_IP) ORDER BY f DESC LIMIT 50")],
     "per_ip": {$(q "SELECT '\"' || ip || '\": [' || m || ',' || p || ',' || f || ']'
 	FROM ($PER_IP)" | paste -sd, -)},
+    "failing_records": $FAILING, "failure_reports": $FORENSIC,
+    "alerts": $ALERTS,
+    "ptr": { "$TOP_IP": "mta1.mail.example.net" },
     "markup_org": $(node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' "$MARKUP_ORG")
   }
 }
