@@ -217,11 +217,13 @@ async function scenario() {
 	/* The domain and the period covering the imported reports. */
 	before = await generation();
 	await evaluate(`(() => {
-		const set = (id, v) => { const e = document.getElementById(id);
-		    e.value = v; e.dispatchEvent(new Event('change')); };
-		document.getElementById('from').value = ${JSON.stringify(sc.from)};
-		document.getElementById('to').value = ${JSON.stringify(sc.to)};
-		set('domain', ${JSON.stringify(sc.domain)});
+		/* As the form controls fire them: "input" for the dates,
+		 * "change" for the domain (which loads). */
+		const set = (id, v, ev) => { const e = document.getElementById(id);
+		    e.value = v; e.dispatchEvent(new Event(ev, { bubbles: true })); };
+		set('from', ${JSON.stringify(sc.from)}, 'input');
+		set('to', ${JSON.stringify(sc.to)}, 'input');
+		set('domain', ${JSON.stringify(sc.domain)}, 'change');
 	})()`);
 	await settled(before);
 	check(await evaluate('document.getElementById("domain").value') === sc.domain,

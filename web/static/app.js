@@ -168,9 +168,11 @@ function showApp(domains) {
 	    /^\d{4}-\d{2}-\d{2}$/.test(h.get('to') || '')) {
 		$('from').value = h.get('from');
 		$('to').value = h.get('to');
+		setPreset(0);
 	} else {
 		setPreset(30);
 	}
+	sel.focus();
 	if (domains.length === 0) {
 		setStatus('No domain in this token\'s scope has reports yet.');
 		return;
@@ -178,11 +180,16 @@ function showApp(domains) {
 	load();
 }
 
-/* Last N days ending today (UTC), as the API's default period. */
+/* Last N days ending today (UTC), as the API's default period; the
+ * preset's button shows as pressed (0: none, dates typed by hand). */
 function setPreset(days) {
-	const today = new Date();
-	$('to').value = isoDay(today);
-	$('from').value = isoDay(new Date(today.getTime() - (days - 1) * DAY_MS));
+	if (days > 0) {
+		const today = new Date();
+		$('to').value = isoDay(today);
+		$('from').value = isoDay(new Date(today.getTime() - (days - 1) * DAY_MS));
+	}
+	for (const b of document.querySelectorAll('.preset'))
+		b.setAttribute('aria-pressed', String(Number(b.dataset.days) === days));
 }
 
 /* Everything for the chosen domain and period, from page 1. */
@@ -532,6 +539,8 @@ document.addEventListener('DOMContentLoaded', () => {
 		load();
 	});
 	$('domain').addEventListener('change', load);
+	for (const id of ['from', 'to'])
+		$(id).addEventListener('input', () => setPreset(0));
 	for (const b of document.querySelectorAll('.preset')) {
 		b.addEventListener('click', () => {
 			setPreset(Number(b.dataset.days));
