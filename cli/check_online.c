@@ -590,10 +590,14 @@ report_clear(struct check_report *rep)
 	}
 }
 
-/* Check one domain; print it; return its exit status. */
+/*
+ * Check one domain; print it (sink NULL) or write its JSON into sink;
+ * return its exit status.  With a sink, a failure that leaves no JSON
+ * writes its reason into sink instead.
+ */
 static int
 check_one(const struct cli_discovery *d, const char *domain, bool json,
-    const char *const *sels, size_t nsels)
+    const char *const *sels, size_t nsels, struct strbuf *sink)
 {
 	struct check_report *rep;
 	struct strbuf out = STRBUF_INIT;
@@ -604,12 +608,19 @@ check_one(const struct cli_discovery *d, const char *domain, bool json,
 		nomem();
 	rep->domain = check_strdup(domain);
 	if (check_dmarc(rep, d) != 0) {
+		if (sink != NULL)
+			strbuf_appendf(sink, "%s: not a domain that can be "
+			    "checked", domain);
 		rc = EX_DATAERR;
 		goto done;
 	}
 	if (rep->grade == NULL) {
-		cli_error("check", "%s: DNS failure: %s", domain,
-		    rep->dns_error);
+		if (sink != NULL)
+			strbuf_appendf(sink, "%s: DNS failure: %s", domain,
+			    rep->dns_error);
+		else
+			cli_error("check", "%s: DNS failure: %s", domain,
+			    rep->dns_error);
 		rc = EX_TEMPFAIL;
 		goto done;
 	}
@@ -618,14 +629,17 @@ check_one(const struct cli_discovery *d, const char *domain, bool json,
 	check_spf_run(rep, d->res);
 	check_dkim_run(rep, d->res, sels, nsels);
 	rep->score = check_score(rep);
-	if (json) {
+	if (sink != NULL) {
+		json_init(&j, sink, true);
+		write_json(rep, &j);
+	} else if (json) {
 		json_init(&j, &out, true);
 		write_json(rep, &j);
 		printf("%s\n", strbuf_cstr(&out));
 	} else
 		write_text(rep);
 	rc = check_exit(rep);
-	if (rep->dns_failed)
+	if (rep->dns_failed && sink == NULL)
 		cli_error("check", "%s: DNS failure: %s (results are "
 		    "incomplete)", domain, rep->dns_error);
 done:
@@ -633,6 +647,13 @@ done:
 	report_clear(rep);
 	mem_free(rep);
 	return rc;
+}
+
+int
+check_online_json(const struct cli_discovery *d, const char *domain,
+    struct strbuf *out)
+{
+	return check_one(d, domain, true, NULL, 0, out);
 }
 
 int
@@ -654,7 +675,7 @@ check_online(struct cli_ctx *ctx, struct cli_discovery *d, bool json,
 		goto done;
 	for (i = 0; i < ndomains; i++) {
 		rc = check_one(d, domains[i], json, selectors != NULL ? sels :
-		    NULL, nsels);
+		    NULL, nsels, NULL);
 		/* The worst status wins; DNS and usage failures over all. */
 		if (rc > 2 || (worst <= 2 && rc > worst))
 			worst = rc;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/strbuf.h"
 #include "policy/grade.h"
 
 struct dns_resolver;
@@ -101,6 +102,17 @@ struct cli_discovery;
  */
 int	check_online(struct cli_ctx *, struct cli_discovery *, bool json,
 	    const char *selectors, char **domains, int ndomains);
+
+/*
+ * The JSON of `dmarcctl check --json DOMAIN` (built-in DKIM selectors)
+ * into out, for GET /api/v1/check; d must be open (cli_discovery_open
+ * with DNS).  Returns the exit status check_online() would; when no
+ * JSON could be made (EX_DATAERR: not a checkable name, EX_TEMPFAIL
+ * without a DMARC answer) out holds the reason instead.  Not
+ * thread-safe: one call at a time per d.
+ */
+int	check_online_json(const struct cli_discovery *, const char *domain,
+	    struct strbuf *out);
 
 /* Allocation helpers of the CLI: out of memory ends the program. */
 char	*check_strdup(const char *);

@@ -40,6 +40,10 @@ static const struct {
 	    "build aggregate reports from the history (--dry-run)" },
 	{ "import", cmd_import,
 	    "store received aggregate reports (xml, gz, zip, eml)" },
+	{ "serve", cmd_serve,
+	    "serve the HTTP API and the dashboard" },
+	{ "token", cmd_token,
+	    "add, list or revoke API tokens" },
 	{ "expire", cmd_expire,
 	    "delete history rows older than --days N" },
 };
