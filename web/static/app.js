@@ -369,13 +369,19 @@ async function loadSources(gen) {
 	    el('td', { class: 'num' }, fmtInt(s.fail)),
 	    el('td', { class: 'num' }, fmtRate(s.pass_rate)),
 	    authCell(s.spf, s.spf_domains), authCell(s.dkim, s.dkim_domains),
-	    el('td', {}, (s.orgs || []).join(', ')),
-	    el('td', {}, fmtTime(s.first_seen)), el('td', {}, fmtTime(s.last_seen)))),
+	    el('td', {}, (s.orgs || []).map((o) => o || '(no org_name)').join(', ')),
+	    dayCell(s.first_seen), dayCell(s.last_seen))),
 	    'No sending source in this period.');
 	pager($('sources-pager'), a, (p) => {
 		state.page.sources = p;
 		run([loadSources]);
 	});
+}
+
+/* A timestamp's day, the full time in the tooltip. */
+function dayCell(ts) {
+	return el('td', { class: 'day', title: fmtTime(ts) },
+	    typeof ts === 'string' ? ts.slice(0, 10) : '-');
 }
 
 /* "pass/fail" counts, then the domains that authenticated. */
