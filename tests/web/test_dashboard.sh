@@ -106,7 +106,9 @@ q "INSERT OR REPLACE INTO rdns (ip, ptr, org, status, resolved_at)
     CAST(strftime('%s', 'now') AS INTEGER))"
 # JSON lists of numbers, for the scenario file.
 list() { q "$1" | paste -sd, -; }
-DOMAINS=$(q "SELECT '\"' || domain || '\"' FROM agg_reports GROUP BY domain ORDER BY domain" |
+# Domains with data: aggregate or failure reports.
+DOMAINS=$(q "SELECT '\"' || d || '\"' FROM (SELECT domain AS d FROM agg_reports
+    UNION SELECT lower(reported_domain) FROM failure_reports) ORDER BY d" |
     paste -sd, -)
 echo "# $D $FROM..$TO: $REPORTS reports, $SOURCES sources, $MESSAGES messages, $NPASS pass"
 tap_ok '[ "${MESSAGES:-0}" -gt 0 ] && [ "$SOURCES" -gt 50 ]' \
