@@ -144,12 +144,15 @@ async function start() {
 		const d = await api('/api/v1/domains');
 		showApp(Array.isArray(d.domains) ? d.domains : []);
 	} catch (e) {
-		/* fetch() throws TypeError when offline or for a token
-		 * that cannot be a header value. */
-		if (e instanceof TypeError)
+		/* The dashboard is not shown yet: every error goes to the
+		 * login form.  fetch() throws TypeError when the server is
+		 * unreachable or the token cannot be a header value. */
+		if (e instanceof AuthError)
+			fail(e);
+		else if (e instanceof TypeError)
 			logout(`Cannot reach the server or send this token: ${e.message}`);
 		else
-			fail(e);
+			logout(`Cannot load the domain list: ${e.message}`);
 	}
 }
 
