@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/import.h"
 #include "common/confkeys.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -46,6 +47,8 @@ static const struct {
 	    "add, list or revoke API tokens" },
 	{ "expire", cmd_expire,
 	    "delete history rows older than --days N" },
+	{ "alerts", cmd_alerts,
+	    "list alerts found by import; mail a digest (digest)" },
 };
 
 int

@@ -164,6 +164,38 @@ const struct conf_key confkeys_dmarcd[] = {
 	    NULL, "age after which another run may take over a report claimed "
 	    "but not marked sent" },
 
+	/* dmarcctl import --imap (cli/import_imap.c) */
+	{ "ImportImapURL", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "imaps://USER@HOST[:PORT]/MAILBOX read by dmarcctl import when "
+	    "given no input" },
+	{ "ImportImapPasswordFile", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "file holding the IMAP password (mode 0600 or stricter)" },
+	{ "ImportImapCAFile", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "PEM CA certificates that verify the IMAP server; unset: the "
+	    "system's" },
+	{ "ImportImapDoneFolder", NULL, CONF_STRING, "dmarc-processed", 0, 0,
+	    NULL, "IMAP folder that stored and duplicate reports move to" },
+	{ "ImportImapRejectedFolder", NULL, CONF_STRING, "dmarc-rejected", 0,
+	    0, NULL, "IMAP folder that rejected messages move to" },
+	{ "ImportImapPollInterval", NULL, CONF_DURATION, "300s", 1000,
+	    86400000, NULL, "dmarcctl import --watch: time between polls" },
+
+	/* alerts after dmarcctl import (store/alerts.c, cli/alerts_run.c) */
+	{ "AlertNewSourceMinMessages", NULL, CONF_INT, "10", 1, 1000000000,
+	    NULL, "messages a new sending source needs in a day to alert" },
+	{ "AlertPassRateDrop", NULL, CONF_INT, "10", 1, 100, NULL,
+	    "percentage points below the 7-day baseline that alert" },
+	{ "AlertPassRateMinMessages", NULL, CONF_INT, "100", 1, 1000000000,
+	    NULL, "messages the day and the baseline each need before a pass "
+	    "rate drop alerts" },
+	{ "AlertDkimFailMinMessages", NULL, CONF_INT, "10", 1, 1000000000,
+	    NULL, "DKIM failures in a day from a source that passed before "
+	    "that alert" },
+	{ "AlertWebhookURL", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "http(s) URL each new alert is POSTed to as JSON; unset: none" },
+	{ "AlertDigestTo", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "address dmarcctl alerts digest mails new alerts to" },
+
 	/*
 	 * OpenDMARC keys with no effect here: accepted so its configuration
 	 * loads, with a warning that says why (dmarcd.conf(5), "Moving from

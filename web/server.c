@@ -436,8 +436,13 @@ touch_token(struct server *s, const struct token_row *t, time_t now)
 	if (s->touch_db == NULL && !s->touch_disabled) {
 		if (sqlite3_open_v2(s->cfg.db_path, &s->touch_db,
 		    SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+			log_msg(LOG_WARNING, "%s: cannot open for writing: %s "
+			    "(token last-use times are not recorded)",
+			    s->cfg.db_path, s->touch_db != NULL ?
+			    sqlite3_errmsg(s->touch_db) : "out of memory");
 			sqlite3_close(s->touch_db);
 			s->touch_db = NULL;
+			s->touch_disabled = true;
 		} else
 			sqlite3_busy_timeout(s->touch_db, 500);
 	}
@@ -617,7 +622,9 @@ handle_check(struct server *s, struct MHD_Connection *c, struct req *rq,
 			api_error(&body, status, "%s", strbuf_cstr(&msg));
 			strbuf_release(&msg);
 		}
-		if (!strbuf_failed(&body) && status != 500) {
+		/* A DNS failure (502) is not kept: the next try may work. */
+		if (!strbuf_failed(&body) && (status == 200 ||
+		    status == 400)) {
 			mem_free(victim->body);
 			memcpy(victim->domain, dom, strlen(dom) + 1);
 			victim->body = mem_strdup(strbuf_cstr(&body));
@@ -818,8 +825,8 @@ dispatch(struct server *s, struct MHD_Connection *c, struct req *rq,
 		return reply_error(c, rq, 405, "method %s not allowed: use "
 		    "GET", strlen(method) < 16 ? method : "(long)");
 	if (rq->body > SERVER_MAX_BODY)
-		return reply_error(c, rq, 413, "request body: larger than %s "
-		    "bytes", "4096");
+		return reply_error(c, rq, 413, "request body: larger than %d "
+		    "bytes", SERVER_MAX_BODY);
 	if (rq->route == WEBQ_ROUTE_INDEX)
 		return serve_file(s, c, rq, "index.html");
 	if (rq->route == WEBQ_ROUTE_STATIC)
@@ -913,10 +920,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		/* No endpoint takes a body: count it, keep none of it. */
+		/* No endpoint takes a body: count it and keep none of it.
+		 * The 413 goes out once the body is read (a client still
+		 * sending would not see an early answer); past
+		 * SERVER_DROP_BODY the connection is dropped instead. */
 		rq->body += *upload_size;
 		*upload_size = 0;
-		return MHD_YES;
+		return rq->body > SERVER_DROP_BODY ? MHD_NO : MHD_YES;
 	}
 	return dispatch(s, c, rq, url, method);
 }

@@ -17,6 +17,7 @@
 #include "common/strbuf.h"
 
 #define SERVER_MAX_BODY		4096	/* request body bytes (none used) */
+#define SERVER_DROP_BODY	(1u << 20)	/* past it: drop the connection */
 #define SERVER_QUERY_MAX_MS	10000	/* SQL work per request */
 #define SERVER_CHECK_CACHE	256	/* cached /api/v1/check answers */
 #define SERVER_RATE_SLOTS	1024	/* tokens tracked by the limiter */

@@ -146,7 +146,7 @@ tap_is "$?" 66 "token revoke: unknown name (EX_NOINPUT)"
 start_server() {
 	for _try in 1 2 3 4 5; do
 		PORT=$(pf_free_port)
-		"$CTL" -c "$1" serve --listen "127.0.0.1:$PORT" --database "$DB" \
+		"$CTL" -c "$1" serve --listen "127.0.0.1:$PORT" --database "${SRV_DB:-$DB}" \
 		    --web-root "$T/root" --nameserver "$NSD_SERVER" \
 		    >>"$T/serve.log" 2>&1 &
 		SRV_PID=$!
@@ -367,6 +367,10 @@ tap_is "$CODE" 405 "DELETE: 405"
 head -c 20000 /dev/zero | tr '\0' 'a' > "$T/bigbody"
 get "$R" "$ALL" -X GET --data-binary @"$T/bigbody"
 tap_is "$CODE" 413 "a request body over the cap: 413"
+head -c 3000000 /dev/zero | tr '\0' 'a' > "$T/hugebody"
+get "$R" "$ALL" -X GET --data-binary @"$T/hugebody"
+tap_ok 'case $CODE in 000|100|413) true ;; *) false ;; esac' \
+    "a 3 MB body: no answer but 413, the connection dropped (got $CODE)"
 LONGH=$(head -c 20000 /dev/zero | tr '\0' 'b')
 get "$R" "$ALL" -H "X-Big: $LONGH"
 tap_ok '[ "$CODE" = 431 ] || [ "$CODE" = 413 ]' "oversized headers: 431/413 (got $CODE)"
@@ -460,6 +464,23 @@ get "/metrics"
 tap_is "$(m 'dmarcd_inbound_verdicts_total{dmarc_result="fail",disposition="reject"}') $(m 'dmarcd_inbound_verdicts_total{dmarc_result="pass",disposition="none"}')" \
     "2 1" "metrics: the milter's verdicts by result and disposition"
 
+# Many clients at once: every answer complete and the same.
+get "$R/example.com/summary?$ALLTIME" "$EX"
+cp "$T/body" "$T/par.want"
+_t0=$(date +%s%N)
+seq 1 400 | xargs -P 8 -n 50 sh -c '_u=$1; shift; for _x; do curl -s -o /dev/null -w "%{http_code}\n" \
+    -H "Authorization: Bearer $0" "$_u"; done' "$EX" "$BASE$R/example.com/summary?$ALLTIME" \
+    > "$T/par.codes"
+_t1=$(date +%s%N)
+tap_is "$(sort "$T/par.codes" | uniq -c | tr -s ' ' | sed 's/^ //')" "400 200" \
+    "400 summaries from 8 parallel clients: all 200"
+echo "# 400 summary requests (8 clients, $EX_MSGS messages): $(( (_t1 - _t0) / 1000000 )) ms"
+curl -s -H "Authorization: Bearer $EX" "$BASE$R/example.com/summary?$ALLTIME" > "$T/par.got"
+tap_ok 'cmp -s "$T/par.got" "$T/par.want"' "the answer is the same after the load"
+CODE=$(curl -s -I -o /dev/null -D "$T/headers" -w '%{http_code}' \
+    -H "Authorization: Bearer $EX" "$BASE$R/example.com/summary?$ALLTIME")
+tap_is "$CODE $(hdr Content-Type)" "200 application/json; charset=utf-8" "HEAD: headers only"
+
 # Last use is recorded.
 tap_ok 'tok list --json | jq -e ".tokens[] | select(.name == \"all\") | .last_used != null" >/dev/null' \
     "token list: last use recorded"
@@ -467,20 +488,76 @@ tap_ok 'tok list --json | jq -e ".tokens[] | select(.name == \"gone\") | .revoke
     "token list: revocation shown"
 stop_server
 
+# Slow clients: an idle, half-sent request is closed after ServeTimeout;
+# a third connection from one address is refused past
+# ServeMaxConnectionsPerIP (perl-base's sockets; no timing is asserted,
+# the script waits up to 30 s for each event).
+sed 's/^ServeThreads.*/ServeThreads 1/' "$T/serve.conf" > "$T/slow.conf"
+printf 'ServeTimeout 3s\nServeMaxConnectionsPerIP 2\n' >> "$T/slow.conf"
+start_server "$T/slow.conf"
+SLOW=$(perl -MIO::Socket::INET -e '
+	my $port = shift;
+	sub conn { IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port, Proto => "tcp") or die "connect: $!" }
+	sub answer {	# the status line, or "closed"
+		my $s = shift; my $l;
+		local $SIG{ALRM} = sub { die "no answer\n" }; alarm 30;
+		$l = <$s>; alarm 0;
+		return defined $l ? (split / /, $l)[1] : "closed";
+	}
+	my $a = conn(); print $a "GET / HTTP/1.1\r\nHost: x\r\n";	# never finished
+	print "idle:", answer($a), " ";
+	my $b = conn(); my $c = conn();
+	print $b "GET / HTTP/1.1\r\nHost: x\r\n"; print $c "GET / HTTP/1.1\r\nHost: x\r\n";
+	my $d = conn(); print $d "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	print "third:", answer($d), " ";
+	close $b; close $c;
+	my $r = "closed";
+	for my $i (1 .. 50) {
+		my $e = conn(); print $e "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+		$r = answer($e); last if $r ne "closed"; select(undef, undef, undef, 0.1);
+	}
+	print "after:$r\n";
+' "$PORT" 2>&1)
+tap_is "$SLOW" "idle:closed third:closed after:200" \
+    "an idle half request is closed (ServeTimeout); the per-address cap holds, then frees"
+stop_server
+
 # HTTPS with ServeTLSCert/ServeTLSKey.
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -days 2 -keyout "$T/key.pem" \
     -out "$T/cert.pem" >/dev/null 2>&1
-cat >> "$T/serve.conf" <<EOF
+# The key is root's alone: serve reads it, then drops to nobody, with a
+# copy of the database that nobody owns.
+chmod 600 "$T/key.pem"
+mkdir -p "$T/ro"
+sqlite3 "$DB" ".backup '$T/ro/history.sqlite'"
+chown -R nobody "$T/ro"
+sed '/^RunAsRoot/d' "$T/serve.conf" > "$T/tls.conf"
+cat >> "$T/tls.conf" <<EOF
 ServeTLSCert $T/cert.pem
 ServeTLSKey $T/key.pem
+ServeUserID nobody
 EOF
-SCHEME=https CURL_TLS="--cacert $T/cert.pem"
-start_server "$T/serve.conf"
+SCHEME=https CURL_TLS="--cacert $T/cert.pem" SRV_DB=$T/ro/history.sqlite
+start_server "$T/tls.conf"
 CODE=$(curl -s -o "$T/body" -w '%{http_code}' --cacert "$T/cert.pem" \
     -H "Authorization: Bearer $ALL" "$BASE$R/example.com/summary?$ALLTIME")
 tap_is "$CODE $(json .messages)" "200 $EX_MSGS" "HTTPS: the summary over TLS"
+if [ "$(id -u)" = 0 ]; then
+	_n=$(id -u nobody)
+	tap_is "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$SRV_PID/status")" \
+	    "$_n $_n $_n $_n" \
+	    "serve runs as ServeUserID (nobody) after reading the root-only key"
+fi
 stop_server
+SRV_DB=
+if [ "$(id -u)" = 0 ]; then
+	"$CTL" -c /dev/null serve --listen "127.0.0.1:$(pf_free_port)" \
+	    --database "$DB" > "$T/err" 2>&1
+	_rc=$?
+	tap_ok '[ $_rc = 78 ] && grep -q "refusing to run as root" "$T/err"' \
+	    "serve: as root without ServeUserID or RunAsRoot: refused"
+fi
 
 # A missing database stops serve with a message naming it.
 "$CTL" -c "$T/serve.conf" serve --listen "127.0.0.1:$(pf_free_port)" \
@@ -493,4 +570,6 @@ printf 'ServeListen 127.0.0.1\n' > "$T/bad.conf"
 _rc=$?
 tap_ok '[ $_rc != 0 ] && grep -q "ServeListen 127.0.0.1" "$T/err"' \
     "serve: a bad ServeListen is named"
+tap_is "$(grep -c 'AddressSanitizer\|runtime error\|LeakSanitizer' "$T/serve.log")" 0 \
+    "no sanitizer report in the server's log"
 tap_done
