@@ -66,10 +66,17 @@ done
 rc=$?
 # 65 (EX_DATAERR): the corpus' deliberately broken files are rejected.
 tap_ok '[ $rc -eq 0 ] || [ $rc -eq 65 ]' "corpus imported (exit $rc)"
+# It is also the day after the corpus' last example.com report, from a
+# new source sending 50 messages: the import after it may raise an alert,
+# which the dashboard must then list.
 src="$corpus/parsedmarc/example.net!example.com!1529366400!1529452799.xml"
 MARKUP_ORG='<script>window.__dmarcd_xss=1</script><img src=x onerror=window.__dmarcd_xss=2>Evil & Co'
 sed -e 's|<org_name>example.net</org_name>|<org_name>\&lt;script\&gt;window.__dmarcd_xss=1\&lt;/script\&gt;\&lt;img src=x onerror=window.__dmarcd_xss=2\&gt;Evil \&amp; Co</org_name>|' \
     -e 's|<report_id>[^<]*</report_id>|<report_id>markup-in-org-name</report_id>|' \
+    -e 's|<begin>[0-9]*</begin>|<begin>1711929600</begin>|' \
+    -e 's|<end>[0-9]*</end>|<end>1712015999</end>|' \
+    -e 's|<source_ip>[^<]*</source_ip>|<source_ip>198.51.100.77</source_ip>|' \
+    -e 's|<count>1</count>|<count>50</count>|' \
     "$src" >"$T/markup.xml"
 # shellcheck disable=SC2086
 "$CTL" -c /dev/null import $IMPORT_OPTS --database "$DB" "$T/markup.xml" \
@@ -110,7 +117,7 @@ list() { q "$1" | paste -sd, -; }
 DOMAINS=$(q "SELECT '\"' || d || '\"' FROM (SELECT domain AS d FROM agg_reports
     UNION SELECT lower(reported_domain) FROM failure_reports) ORDER BY d" |
     paste -sd, -)
-echo "# $D $FROM..$TO: $REPORTS reports, $SOURCES sources, $MESSAGES messages, $NPASS pass"
+echo "# $D $FROM..$TO: $REPORTS reports, $SOURCES sources, $MESSAGES messages, $NPASS pass, $ALERTS alerts"
 tap_ok '[ "${MESSAGES:-0}" -gt 0 ] && [ "$SOURCES" -gt 50 ]' \
     "the corpus gives $D messages and more sources than one page"
 
