@@ -82,8 +82,8 @@ chmod 755 "$M"
 N=0
 # send TAG COUNT: COUNT messages at once, each in its own milterload run
 # (kill timeout 90 s) with the Message-ID <TAG-N@faults.test>; each
-# outcome ("TAG-N accept", "TAG-N tempfail", "TAG-N error"...) goes to
-# $FD_DIR/out.
+# outcome and milterload's latency ("TAG-N accept 12", "TAG-N tempfail
+# 5004", "TAG-N error -"...) goes to $FD_DIR/out.
 send() {
 	_pids=
 	_i=0
@@ -93,13 +93,16 @@ send() {
 		printf 'From: Alice <alice@good.test>\nTo: b@receiver.test\nSubject: %s\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <%s@faults.test>\n\nhello\n' \
 		    "$_id" "$_id" >"$M/$_id"
 		(
-			_r=$(bounded 90 "$LOAD" -c 1 -n 1 -m "$M/$_id" \
+			_o=$(bounded 90 "$LOAD" -c 1 -n 1 -m "$M/$_id" \
 			    --client-ip 192.0.2.10 --helo mail.good.test \
 			    --mail-from alice@good.test --rcpt b@receiver.test \
-			    -s "$DM_SOCKET" 2>/dev/null | sed -n 's/^replies //p' |
+			    -s "$DM_SOCKET" 2>/dev/null)
+			_r=$(printf '%s\n' "$_o" | sed -n 's/^replies //p' |
 			    awk '{ for (i = 1; i < NF; i += 2)
 				if ($i != "modifications" && $(i + 1) > 0) print $i }')
-			echo "$_id ${_r:-error}" >>"$FD_DIR/out"
+			_ms=$(printf '%s\n' "$_o" |
+			    sed -n 's/^latency_ms .* max \([0-9]*\).*/\1/p')
+			echo "$_id ${_r:-error} ${_ms:--}" >>"$FD_DIR/out"
 		) &
 		_pids="$_pids $!"
 		_i=$((_i + 1))
@@ -111,7 +114,9 @@ outcomes() {
 	grep "^$1-" "$FD_DIR/out" | awk '{ n[$2]++ } END { for (o in n) printf "%s %d ", o, n[o] }' |
 	    tr ' ' '\n' | paste -d' ' - - | sort | tr '\n' ' ' | sed 's/ $//'
 }
-count() { grep -c "^$1-[0-9]* $2\$" "$FD_DIR/out"; }
+count() { grep -c "^$1-[0-9]* $2 " "$FD_DIR/out"; }
+# slowest TAG: the longest wait for an answer, in ms (a figure, printed).
+slowest() { awk -v t="$1" 'index($1, t "-") == 1 && $3 != "-" && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' "$FD_DIR/out"; }
 acked() { awk -v t="$1" 'index($1, t "-") == 1 && $2 == "accept" { print $1 }' "$FD_DIR/out" | sort; }
 # rows TAG: the Message-IDs of TAG's rows, one line per row.
 ROWS_SQL=hist_sql
@@ -150,7 +155,7 @@ tap_is "$(outcomes full-a)" "accept 4" "sqlite-full: before the fault, 4 message
 fill "$FD_DIR/fs.sqlite"
 dm_mark
 send full-x 6
-echo "# sqlite-full, disk full: $(outcomes full-x)"
+echo "# sqlite-full, disk full: $(outcomes full-x); the slowest answer took $(slowest full-x) ms"
 tap_ok '[ "$(count full-x tempfail)" -gt 0 ]' \
     "sqlite-full: messages whose row cannot be written are tempfailed ($(count full-x tempfail) of 6)"
 tap_is "$(count full-x error)" 0 "sqlite-full: every message got an answer"
@@ -183,7 +188,7 @@ done
 tap_ok '[ -e "$DM_DIR/locked" ]' "sqlite-lock: another process holds the write lock"
 dm_mark
 send lock-x 4
-echo "# sqlite-lock, locked: $(outcomes lock-x)"
+echo "# sqlite-lock, locked: $(outcomes lock-x); the slowest answer took $(slowest lock-x) ms"
 tap_ok 'kill -0 $LOCKER 2>/dev/null' "sqlite-lock: the lock was still held when every message had its answer"
 tap_ok '[ "$(count lock-x tempfail)" -gt 0 ]' \
     "sqlite-lock: messages whose row cannot be written are tempfailed ($(count lock-x tempfail) of 4)"
@@ -255,6 +260,7 @@ pg_fixture_stop_server
 dm_mark
 send pg-x 6
 tap_is "$(outcomes pg-x)" "accept 6" "pg-down: PostgreSQL stopped, messages still accepted (spooled)"
+echo "# pg-down: the slowest answer took $(slowest pg-x) ms"
 show_log "history: cannot write"
 tap_ok 'logged "history: cannot write: .*127.0.0.1:$PG_PORT.*(spooled)"' \
     "pg-down: the outage is logged, naming the database, records spooled"
@@ -279,7 +285,7 @@ echo "# pg-stopped: SIGSTOP to the postmaster and its $(($(echo $STOPPED | wc -w
 kill -STOP $STOPPED
 dm_mark
 send pgstop-x 6
-echo "# pg-stopped: $(outcomes pgstop-x)"
+echo "# pg-stopped: $(outcomes pgstop-x); the slowest answer took $(slowest pgstop-x) ms"
 tap_ok '[ "$(sed -n "s/^State:[[:space:]]*\([A-Z]\).*/\1/p" "/proc/$PM/status")" = T ]' \
     "pg-stopped: PostgreSQL was still frozen when every message had its answer"
 tap_is "$(outcomes pgstop-x)" "accept 6" "pg-stopped: messages accepted (spooled)"
@@ -302,7 +308,7 @@ dm_mark
 # A spooled record takes about 800 bytes: the spool file's last page of
 # memory still takes a few; 16 messages do not fit.
 send spool-x 16
-echo "# spool-full: $(outcomes spool-x)"
+echo "# spool-full: $(outcomes spool-x); the slowest answer took $(slowest spool-x) ms"
 tap_ok '[ "$(count spool-x tempfail)" -gt 0 ]' \
     "spool-full: messages whose row cannot be spooled are tempfailed ($(count spool-x tempfail) of 16)"
 tap_is "$(count spool-x error)" 0 "spool-full: every message got an answer"
