@@ -248,6 +248,8 @@ struct store_stats {
 	uint64_t replayed;	/* spooled records committed since */
 	uint64_t spool_discarded; /* torn or corrupt spool records */
 	size_t	 spool_pending;	/* records in the spool now */
+	bool	 failing;	/* the last attempt to write to the
+				   database (or the spool) failed */
 };
 void	 store_get_stats(struct store *, struct store_stats *);
 
@@ -352,6 +354,11 @@ int64_t	 store_day(time_t t);
 
 /* The latest schema version this build knows. */
 int	 store_schema_latest(void);
+
+/* Append uri to out with the password of its authority or of a
+ * password= parameter, if any, hidden ("postgresql://user:*****@host/db"),
+ * for messages and logs. */
+void	 store_uri_redact(struct strbuf *out, const char *uri);
 
 const char *store_strerror(enum store_status);
 const char *store_durability_name(enum store_durability);

@@ -7,9 +7,13 @@
 # sessions (DMARC pass, delivered to the sink) and a few swaks loops, one
 # message per session with a unique Message-ID, half of them passing and
 # half quarantined (held by Postfix: accepted too).  While the load runs,
-# dmarcd is killed with SIGKILL twice and started again each time (the
-# load keeps going; meanwhile Postfix answers 4xx: milter_default_action
-# = tempfail).  Afterwards:
+# dmarcd is killed with SIGKILL twice (KILL9_KILLS times) and started
+# again each time (the load keeps going; meanwhile Postfix answers 4xx:
+# milter_default_action = tempfail).  Each kill comes once a third of an
+# smtp-source run has new rows, or with KILL9_SEED=N at a random number of
+# new rows (from a sixth to a half of a run; the seed is printed, so a
+# failure can be replayed).  tests/faults/test_kill_faults.sh runs this
+# with five random kills.  Afterwards:
 #   accepted  the queue ids Postfix queued: qmgr's "from=" (delivered)
 #             and cleanup's "milter-hold" (quarantined) log lines;
 #   rows      the history's rows (verdicts.queue_id).
@@ -33,7 +37,9 @@ SMTP_SOURCE=$(_pf_find smtp-source) ||
     dm_need "smtp-source not installed" postfix
 
 # Sizes; KILL9_MESSAGES=N scales the smtp-source part.
-SRC_MSGS=${KILL9_MESSAGES:-400}	# per smtp-source run (three runs)
+SRC_MSGS=${KILL9_MESSAGES:-400}	# per smtp-source run (KILLS + 1 runs)
+KILLS=${KILL9_KILLS:-2}
+SEED=${KILL9_SEED:-}
 SRC_SESSIONS=8
 SW_LOOPS=3
 SW_MSGS=60
@@ -137,10 +143,21 @@ smtp_source() {
 	LOAD_PIDS="$LOAD_PIDS $!"
 }
 
-# Three smtp-source runs, one after each (re)start of dmarcd, and the
+# kill_step K: how many new rows before kill K.
+kill_step() {
+	if [ -z "$SEED" ]; then
+		echo $((SRC_MSGS / 3))
+		return
+	fi
+	awk -v s="$SEED" -v k="$1" -v n="$SRC_MSGS" \
+	    'BEGIN { srand(s + k); lo = int(n / 6); print lo + int(rand() * (n / 2 - lo)) }'
+}
+
+# KILLS + 1 smtp-source runs, one after each (re)start of dmarcd, and the
 # swaks loops all along.  While dmarcd is dead Postfix tempfails at once,
 # so the run in progress loses much of what is left of it: the next one
 # starts after the restart and keeps the load going.
+[ -z "$SEED" ] || echo "# kill points at random: KILL9_SEED=$SEED"
 _n=1
 while [ $_n -le $SW_LOOPS ]; do
 	swaks_loop $_n &
@@ -148,11 +165,13 @@ while [ $_n -le $SW_LOOPS ]; do
 	_n=$((_n + 1))
 done
 smtp_source $SRC_MSGS
-kill_at $((SRC_MSGS / 3))
-smtp_source $SRC_MSGS
-kill_at $(( $(rows) + SRC_MSGS / 3 ))
-smtp_source $SRC_MSGS
-total=$((3 * SRC_MSGS + SW_LOOPS * SW_MSGS))
+_n=1
+while [ $_n -le "$KILLS" ]; do
+	kill_at $(( $(rows) + $(kill_step $_n) ))
+	smtp_source $SRC_MSGS
+	_n=$((_n + 1))
+done
+total=$(((KILLS + 1) * SRC_MSGS + SW_LOOPS * SW_MSGS))
 for _p in $LOAD_PIDS; do
 	wait "$_p"
 done
@@ -176,14 +195,14 @@ cat "$T"/swaks.[0-9]* >"$T/swaks"
 sw_ok=$(awk '$2 == 250' "$T/swaks" | wc -l | tr -d ' ')
 sw_4xx=$(awk '$2 ~ /^4/' "$T/swaks" | wc -l | tr -d ' ')
 sw_other=$(awk '$2 != 250 && $2 !~ /^4/' "$T/swaks" | wc -l | tr -d ' ')
-echo "# $total messages sent: 3 x $SRC_MSGS by smtp-source ($SRC_SESSIONS sessions), $((SW_LOOPS * SW_MSGS)) by $SW_LOOPS swaks loops; $kills kill -9"
+echo "# $total messages sent: $((KILLS + 1)) x $SRC_MSGS by smtp-source ($SRC_SESSIONS sessions), $((SW_LOOPS * SW_MSGS)) by $SW_LOOPS swaks loops; $kills kill -9"
 echo "# accepted by Postfix: $accepted (of them held: $held); history rows: $nrows"
 echo "# not accepted (the client got 4xx): $((total - accepted)); Postfix logged $tempfail milter tempfail replies (4.7.1)"
 echo "# swaks: $sw_ok accepted, $sw_4xx tempfailed, $sw_other other"
 echo "# rows without an accepted message (tempfailed after the commit): $(wc -l <"$T/extra" | tr -d ' ')"
 echo "# accepted without a row: $(wc -l <"$T/lost" | tr -d ' '); queue ids with more than one row: $(wc -l <"$T/dups" | tr -d ' ')"
 
-tap_is "$kills" 2 "dmarcd was killed with SIGKILL twice"
+tap_is "$kills" "$KILLS" "dmarcd was killed with SIGKILL $KILLS times"
 tap_ok '[ "$accepted" -gt $((SRC_MSGS / 3 * 2)) ]' \
     "Postfix accepted messages before, between and after the kills ($accepted)"
 tap_ok '[ "$tempfail" -gt 0 ] || [ "$sw_4xx" -gt 0 ]' \
