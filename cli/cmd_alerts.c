@@ -180,7 +180,7 @@ digest(struct cli_ctx *ctx, struct store_alerts *a, bool dry_run)
 	}
 	if ((cmd = conf_str(ctx->conf, "ReportSendmail")) == NULL)
 		cmd = SEND_DEFAULT_COMMAND;
-	if ((rc = relay_open(ctx, "alerts", &relay)) != EX_OK)
+	if ((rc = relay_new(ctx, "alerts", &relay)) != EX_OK)
 		goto out;
 	if (relay != NULL) {
 		if (relay_send(relay, from, to, strbuf_cstr(&msg),
@@ -209,7 +209,7 @@ digest(struct cli_ctx *ctx, struct store_alerts *a, bool dry_run)
 	printf("digest of %zu alert(s) sent to %s%s%s\n", d.n, to,
 	    relay ? " via " : "", relay ? relay_display(relay) : "");
 out:
-	relay_close(relay);
+	relay_free(relay);
 	free(d.ids);
 	strbuf_release(&d.body);
 	strbuf_release(&msg);

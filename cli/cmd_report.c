@@ -575,7 +575,7 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	run.sendmail = conf_str(ctx->conf, "ReportSendmail");
 	if (run.sendmail == NULL)
 		run.sendmail = SEND_DEFAULT_COMMAND;
-	if (!dry && (rc = relay_open(ctx, cmd, &run.relay)) != EX_OK)
+	if (!dry && (rc = relay_new(ctx, cmd, &run.relay)) != EX_OK)
 		goto done;
 	if (!dry && (rc = cli_discovery_open(&run.disc, ctx, cmd, true)) !=
 	    EX_OK)
@@ -617,7 +617,7 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 			rc = EX_TEMPFAIL;
 	}
 done:
-	relay_close(run.relay);
+	relay_free(run.relay);
 	cli_discovery_close(&run.disc);
 	if (store_close(st) != STORE_OK && rc == EX_OK)
 		rc = EX_IOERR;

@@ -163,7 +163,7 @@ out:
 }
 
 int
-relay_open(const struct cli_ctx *ctx, const char *cmd, struct relay **out)
+relay_new(const struct cli_ctx *ctx, const char *cmd, struct relay **out)
 {
 	const char *url, *user, *pwfile;
 	struct strbuf err = STRBUF_INIT;
@@ -216,7 +216,7 @@ relay_open(const struct cli_ctx *ctx, const char *cmd, struct relay **out)
 	    (r->curl = curl_easy_init()) == NULL) {
 		cli_error(cmd, "ReportSMTPRelay %s: cannot start libcurl",
 		    strbuf_cstr(&r->display));
-		relay_close(r);
+		relay_free(r);
 		strbuf_release(&err);
 		return EX_SOFTWARE;
 	}
@@ -244,7 +244,7 @@ relay_open(const struct cli_ctx *ctx, const char *cmd, struct relay **out)
 	*out = r;
 	return EX_OK;
 config:
-	relay_close(r);
+	relay_free(r);
 	strbuf_release(&err);
 	return EX_CONFIG;
 }
@@ -312,7 +312,7 @@ relay_display(const struct relay *r)
 }
 
 void
-relay_close(struct relay *r)
+relay_free(struct relay *r)
 {
 	if (r == NULL)
 		return;

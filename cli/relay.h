@@ -17,11 +17,13 @@ struct relay;
 
 /*
  * From the configuration: *out is NULL when ReportSMTPRelay is unset
- * (use ReportSendmail), else a relay ready to send.  EX_OK, or an exit
- * status after printing (cli_error(cmd, ...)) what is wrong with which
- * key.  Nothing is connected yet.
+ * (use ReportSendmail), else a new relay ready to send, which the caller
+ * frees with relay_free().  EX_OK, or an exit status after printing
+ * (cli_error(cmd, ...)) what is wrong with which key.  Nothing is
+ * connected yet.
  */
-int	 relay_open(const struct cli_ctx *, const char *cmd, struct relay **out);
+int	 relay_new(const struct cli_ctx *, const char *cmd,
+	    struct relay **out);
 
 /*
  * Send msg[0..len) (LF line ends, as send_message_build() makes it) with
@@ -38,6 +40,7 @@ enum send_status relay_send(struct relay *, const char *from, const char *to,
 /* The relay URL without user or password, for messages. */
 const char *relay_display(const struct relay *);
 
-void	 relay_close(struct relay *);
+/* Close the connection and wipe the password; NULL is fine. */
+void	 relay_free(struct relay *);
 
 #endif
