@@ -9,7 +9,8 @@
  * message's LF line ends into CRLF.  TLS: smtps:// always; smtp:// with
  * STARTTLS required unless ReportSMTPStartTLS is no, or it is auto (the
  * default) and the relay is a loopback address.  The server certificate
- * is verified against the system's CAs.  The password comes from a file
+ * is verified, host name included, against ReportSMTPCAFile or the
+ * system's CAs.  The password comes from a file
  * of mode 0600 or stricter (common/secret.h), never from the URL.
  */
 #include "config.h"
@@ -165,7 +166,7 @@ out:
 int
 relay_new(const struct cli_ctx *ctx, const char *cmd, struct relay **out)
 {
-	const char *url, *user, *pwfile;
+	const char *url, *user, *pwfile, *cafile;
 	struct strbuf err = STRBUF_INIT;
 	struct relay *r;
 	bool loopback = false, implicit_tls = false;
@@ -178,6 +179,7 @@ relay_new(const struct cli_ctx *ctx, const char *cmd, struct relay **out)
 		return EX_OK;
 	user = conf_str(ctx->conf, "ReportSMTPUser");
 	pwfile = conf_str(ctx->conf, "ReportSMTPPasswordFile");
+	cafile = conf_str(ctx->conf, "ReportSMTPCAFile");
 	tls = conf_enum(ctx->conf, "ReportSMTPStartTLS");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return EX_OSERR;
@@ -225,6 +227,8 @@ relay_new(const struct cli_ctx *ctx, const char *cmd, struct relay **out)
 	curl_easy_setopt(r->curl, CURLOPT_USE_SSL, ssl);
 	curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cafile != NULL && *cafile != '\0')
+		curl_easy_setopt(r->curl, CURLOPT_CAINFO, cafile);
 	if (r->password != NULL) {
 		curl_easy_setopt(r->curl, CURLOPT_USERNAME, user);
 		curl_easy_setopt(r->curl, CURLOPT_PASSWORD, r->password);

@@ -125,6 +125,9 @@ const struct conf_key confkeys_dmarcd[] = {
 	{ "ReportSMTPStartTLS", NULL, CONF_ENUM, "auto", 0, 0,
 	    starttls_choices, "smtp:// relay: yes (STARTTLS required), no, or "
 	    "auto (required unless the relay is a loopback address)" },
+	{ "ReportSMTPCAFile", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "PEM CA certificates that verify ReportSMTPRelay's certificate; "
+	    "unset: the system's" },
 
 	/* dmarcd: failure reports (RFC 9991), off by default */
 	{ "FailureReports", NULL, CONF_BOOL, "no", 0, 0, NULL,

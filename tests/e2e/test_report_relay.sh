@@ -24,7 +24,9 @@
 #      same report ID as the first claim, exit 0, marked sent; a further
 #      run sends nothing;
 #   6. dmarcctl alerts digest through the relay: down (exit 75, the alert
-#      stays pending), then up (at the sink).
+#      stays pending), then up (at the sink);
+#   7. STARTTLS: a certificate from an unknown CA fails every destination;
+#      with ReportSMTPCAFile naming the CA they go out over TLS.
 # At the sink: the envelope (Postfix's maillog from=<ReportEmail>,
 # to=<each address>), the Subject, and the attachment (base64, gunzip,
 # xmllint --schema against the RFC 9990 XSD).  TAP output.
@@ -49,6 +51,7 @@ need() {
 command -v sqlite3 >/dev/null 2>&1 || need "sqlite3 not installed (apt-get install sqlite3)"
 command -v xmllint >/dev/null 2>&1 || need "xmllint not installed (apt-get install libxml2-utils)"
 command -v flock >/dev/null 2>&1 || need "flock not installed (apt-get install util-linux)"
+command -v openssl >/dev/null 2>&1 || need "openssl not installed (apt-get install openssl)"
 postfix_fixture_require
 
 xsd=
@@ -246,4 +249,42 @@ m=$(grep -l "^Subject: DMARC alerts: 1 new" "$PF_SINK_DIR"/msg.* 2>/dev/null | h
 tap_ok '[ -n "$m" ] && grep -q "a new sender 192.0.2.99" "$m"' "... the digest is at the sink"
 tap_is "$(grep -c "qmgr.*: from=<noreply-dmarc@mx.receiver.test>, size=" "$PF_MAILLOG")" 6 \
     "... from ReportEmail (maillog)"
+
+# --- 7. STARTTLS with a verified certificate --------------------------------
+# A private CA signs the relay's certificate (subjectAltName IP:127.0.0.1);
+# Postfix offers STARTTLS.  The report is sent again (its reports_sent row
+# deleted): without the CA the certificate does not verify, with
+# ReportSMTPCAFile it does and the mails go over TLS.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dmarcd test CA" \
+    -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null &&
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$T/srv.key" -out "$T/srv.csr" 2>/dev/null &&
+printf 'subjectAltName=IP:127.0.0.1\n' >"$T/srv.ext" &&
+openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
+    -CAcreateserial -days 2 -extfile "$T/srv.ext" -out "$T/srv.pem" 2>/dev/null
+tap_ok '[ $? -eq 0 ]' "a CA and the relay's certificate made with openssl"
+# The fixture's master.cf has no tlsmgr, which smtpd's TLS needs.
+echo "tlsmgr unix - - n 1000? 1 tlsmgr" >>"$PF_ETC/master.cf"
+pf_set "smtpd_tls_cert_file=$T/srv.pem" "smtpd_tls_key_file=$T/srv.key" \
+    "smtpd_tls_security_level=may" "smtpd_tls_loglevel=1"
+sqlite3 "$DB" "DELETE FROM reports_sent"
+sink1=$(pf_sink_count)
+conf "ReportSMTPRelay $RELAY" "ReportSMTPStartTLS yes"
+ctl
+tap_is "$?" 75 "STARTTLS, certificate of an unknown CA: exit 75"
+tap_is "$(grep -c "^example.com 2024-03-27 mailto:[a-z]*@example.com failed (the SMTP relay failed: $RELAY: .*certificate" "$T/out")" 3 \
+    "... each destination failed, naming the relay and the certificate"
+conf "ReportSMTPRelay $RELAY" "ReportSMTPStartTLS yes" "ReportSMTPCAFile $T/ca.pem"
+ctl
+tap_is "$?" 0 "STARTTLS, certificate verified with ReportSMTPCAFile: exit 0"
+tap_is "$(grep -c "^example.com 2024-03-27 mailto:[a-z]*@example.com sent report-id=$id0 via $RELAY$" "$T/out")" 3 \
+    "... all 3 destinations sent"
+tap_ok 'grep -q "TLS connection established from .*127.0.0.1" "$PF_MAILLOG"' \
+    "... over TLS (Postfix's maillog)"
+_i=0
+while [ "$(pf_sink_count)" -lt $((sink1 + 3)) ] && [ $_i -lt 300 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+tap_is "$(pf_sink_count)" $((sink1 + 3)) "... the 3 mails at the sink"
 tap_done
