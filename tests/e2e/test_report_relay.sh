@@ -119,6 +119,13 @@ tap_ok 'grep -q "ReportSMTPPasswordFile: password file $T/pw: group or others ma
 conf "ReportSMTPRelay $RELAY" "ReportSMTPUser reporter"
 ctl
 tap_is "$?" 78 "ReportSMTPUser without ReportSMTPPasswordFile: exit 78"
+chmod 600 "$T/pw"
+conf "ReportSMTPRelay smtp://192.0.2.1" "ReportSMTPStartTLS no" \
+    "ReportSMTPUser reporter" "ReportSMTPPasswordFile $T/pw"
+ctl
+tap_is "$?" 78 "a password in clear to a host that is not loopback: exit 78"
+tap_ok 'grep -q "ReportSMTPRelay smtp://192.0.2.1: ReportSMTPStartTLS no would send the password of ReportSMTPUser in clear" "$T/err"' \
+    "... saying so (nothing connected)"
 tap_is "$(claims)" "" "nothing claimed by the refused runs"
 
 conf "ReportSMTPRelay $RELAY" "ReportSMTPStartTLS yes"
