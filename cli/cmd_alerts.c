@@ -5,8 +5,10 @@
  *       one line per alert, oldest first (or one JSON object per line)
  *   dmarcctl alerts digest [--dry-run] [--database URI]
  *       one mail to AlertDigestTo with the alerts not yet in a digest,
- *       piped to ReportSendmail; they are marked only once the command
- *       exited 0.  Nothing new: no mail.  --dry-run prints the message.
+ *       sent through ReportSMTPRelay when set, else piped to
+ *       ReportSendmail; they are marked only once the relay accepted it
+ *       or the command exited 0.  Nothing new: no mail.  --dry-run
+ *       prints the message.
  *   dmarcctl alerts deliver [--database URI]
  *       retry the webhook now (import does it after each run)
  */
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/import.h"
+#include "cli/relay.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "report/send.h"
@@ -116,6 +119,7 @@ static int
 digest(struct cli_ctx *ctx, struct store_alerts *a, bool dry_run)
 {
 	struct strbuf msg = STRBUF_INIT, err = STRBUF_INIT;
+	struct relay *relay = NULL;
 	struct digest d;
 	char host[256], date[64], from[320];
 	const char *to, *email, *cmd;
@@ -174,12 +178,24 @@ digest(struct cli_ctx *ctx, struct store_alerts *a, bool dry_run)
 		fputs(strbuf_cstr(&msg), stdout);
 		goto out;
 	}
-	cmd = conf_str(ctx->conf, "ReportSendmail");
-	if (send_pipe(cmd ? cmd : SEND_DEFAULT_COMMAND, strbuf_cstr(&msg),
-	    strbuf_len(&msg), NULL, &err) != SEND_OK) {
+	if ((cmd = conf_str(ctx->conf, "ReportSendmail")) == NULL)
+		cmd = SEND_DEFAULT_COMMAND;
+	if ((rc = relay_new(ctx, "alerts", &relay)) != EX_OK)
+		goto out;
+	if (relay != NULL) {
+		if (relay_send(relay, from, to, strbuf_cstr(&msg),
+		    strbuf_len(&msg), &err) != SEND_OK) {
+			cli_error("alerts", "digest to %s: ReportSMTPRelay %s; "
+			    "the alerts stay for the next digest", to,
+			    strbuf_cstr(&err));
+			rc = EX_TEMPFAIL;
+			goto out;
+		}
+	} else if (send_pipe(cmd, strbuf_cstr(&msg), strbuf_len(&msg), NULL,
+	    &err) != SEND_OK) {
 		cli_error("alerts", "digest to %s: ReportSendmail %s: %s; the "
-		    "alerts stay for the next digest", to, cmd ? cmd :
-		    SEND_DEFAULT_COMMAND, strbuf_cstr(&err));
+		    "alerts stay for the next digest", to, cmd,
+		    strbuf_cstr(&err));
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
@@ -190,8 +206,10 @@ digest(struct cli_ctx *ctx, struct store_alerts *a, bool dry_run)
 			rc = EX_IOERR;
 			break;
 		}
-	printf("digest of %zu alert(s) sent to %s\n", d.n, to);
+	printf("digest of %zu alert(s) sent to %s%s%s\n", d.n, to,
+	    relay ? " via " : "", relay ? relay_display(relay) : "");
 out:
+	relay_free(relay);
 	free(d.ids);
 	strbuf_release(&d.body);
 	strbuf_release(&msg);

@@ -9,7 +9,8 @@
  *
  * One report per policy domain and UTC day.  Without --dry-run each
  * report is sent to the mailto: URIs of the domain's rua tag through
- * ReportSendmail (report/send.h), after the external destination check
+ * ReportSMTPRelay when set (cli/relay.h), else ReportSendmail
+ * (report/send.h), after the external destination check
  * of RFC 9990 section 4; one line per destination says what happened.
  * Exactly once: each report is claimed in the history's reports_sent
  * table first (store_report_claim(): racing runs on other nodes skip
@@ -17,7 +18,10 @@
  * good; after a failed send it stays claimed and the next run sends it
  * again, to every destination (there is one state per report, not per
  * destination), with the same (deterministic) report ID, by which the
- * destinations that already had it recognise the copy.  A period that
+ * destinations that already had it recognise the copy.  Since a node
+ * takes over its own claim at once, two runs on one node would both
+ * send: a run takes the node's report lock first (store_report_lock())
+ * and a second one exits 75 without sending.  A period that
  * reaches into a UTC day not over yet is only built with --dry-run: sent,
  * its report would be partial and the rest of the day never reported.
  */
@@ -39,6 +43,7 @@
 #include "common/strbuf.h"
 #include "dns/resolver.h"
 #include "report/aggregate.h"
+#include "cli/relay.h"
 #include "report/send.h"
 #include "store/store.h"
 
@@ -148,6 +153,7 @@ struct run {
 	struct strbuf jout;
 	unsigned reports;
 	const char *sendmail;		/* ReportSendmail */
+	struct relay *relay;		/* ReportSMTPRelay, or NULL */
 	struct cli_discovery disc;	/* org domains, resolver */
 	unsigned sent, skipped, failed;	/* destinations */
 	const char *node;		/* NodeName: who claims reports */
@@ -283,11 +289,14 @@ send_report(struct run *run, const struct aggregate_report *rep,
 		strbuf_reset(&msg);
 		strbuf_reset(&err);
 		if ((ss = send_message_build(&m, &msg)) == SEND_OK)
-			ss = send_pipe(run->sendmail, msg.data, msg.len, &code,
+			ss = run->relay != NULL ? relay_send(run->relay,
+			    m.from, m.to, msg.data, msg.len, &err) :
+			    send_pipe(run->sendmail, msg.data, msg.len, &code,
 			    &err);
 		if (ss == SEND_OK) {
-			printf("%s %s mailto:%s sent report-id=%s\n", domain,
-			    date, d.addr, id);
+			printf("%s %s mailto:%s sent report-id=%s%s%s\n",
+			    domain, date, d.addr, id, run->relay ? " via " :
+			    "", run->relay ? relay_display(run->relay) : "");
 			run->sent++;
 		} else {
 			printf("%s %s mailto:%s failed (%s%s%s)\n", domain,
@@ -450,7 +459,9 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *period = "yesterday", *domain = NULL, *at;
-	struct strbuf err = STRBUF_INIT, email = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, email = STRBUF_INIT,
+	    lock = STRBUF_INIT;
+	enum store_claim lc;
 	struct run run;
 	struct store *st = NULL;
 	enum store_status ss;
@@ -564,6 +575,8 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	run.sendmail = conf_str(ctx->conf, "ReportSendmail");
 	if (run.sendmail == NULL)
 		run.sendmail = SEND_DEFAULT_COMMAND;
+	if (!dry && (rc = relay_new(ctx, cmd, &run.relay)) != EX_OK)
+		goto done;
 	if (!dry && (rc = cli_discovery_open(&run.disc, ctx, cmd, true)) !=
 	    EX_OK)
 		goto done;
@@ -572,6 +585,18 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	    STORE_DURABILITY_RELAXED, &ss, &err)) == NULL) {
 		cli_error(cmd, "%s", strbuf_cstr(&err));
 		rc = EX_NOINPUT;
+		goto done;
+	}
+	/* One sending run per node (store_report_lock()). */
+	if (!dry && (lc = store_report_lock(st, run.node, &lock, &err)) !=
+	    STORE_CLAIM_OK) {
+		if (lc == STORE_CLAIM_BUSY)
+			cli_error(cmd, "another dmarcctl report is running "
+			    "(lock %s); nothing sent", strbuf_cstr(&lock));
+		else
+			cli_error(cmd, "cannot take the report lock: %s",
+			    strbuf_cstr(&err));
+		rc = lc == STORE_CLAIM_BUSY ? EX_TEMPFAIL : EX_IOERR;
 		goto done;
 	}
 	if (run.json) {
@@ -592,11 +617,13 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 			rc = EX_TEMPFAIL;
 	}
 done:
+	relay_free(run.relay);
 	cli_discovery_close(&run.disc);
 	if (store_close(st) != STORE_OK && rc == EX_OK)
 		rc = EX_IOERR;
 	strbuf_release(&err);
 	strbuf_release(&email);
+	strbuf_release(&lock);
 	strbuf_release(&run.jout);
 	return rc;
 }

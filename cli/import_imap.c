@@ -41,11 +41,11 @@
 #include <poll.h>
 
 #include "cli/import.h"
+#include "common/secret.h"
 #include "common/strbuf.h"
 #include "ingest/decompress.h"
 #include "ingest/imap_resp.h"
 
-#define IMAP_MAX_PASSWORD	1024		/* bytes in the password file */
 #define IMAP_MAX_RESPONSE	(4u << 20)	/* untagged lines of a command */
 #define IMAP_MAX_MESSAGE	(INGEST_MAX_INPUT + 1u) /* kept; ingest says
 							   "too large" */
@@ -98,62 +98,6 @@ on_write(char *data, size_t size, size_t n, void *ctx)
 	    : 0;
 	strbuf_append(&c->resp, data, len < room ? len : room);
 	return len;
-}
-
-/*
- * The password: the whole file minus a final line end.  The file must
- * not be readable or writable by group or others (0600, or 0400).
- */
-static char *
-password_read(const char *path)
-{
-	struct stat sb;
-	char buf[IMAP_MAX_PASSWORD + 2];
-	ssize_t r;
-	size_t len;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		cli_error("import", "password file %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		cli_error("import", "password file %s: not a regular file",
-		    path);
-		close(fd);
-		return NULL;
-	}
-	if ((sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		cli_error("import", "password file %s: group or others may "
-		    "read or write it (mode %04o): run chmod 600 %s", path,
-		    (unsigned)(sb.st_mode & 07777), path);
-		close(fd);
-		return NULL;
-	}
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r < 0) {
-		cli_error("import", "password file %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	len = (size_t)r;
-	if (len > IMAP_MAX_PASSWORD) {
-		cli_error("import", "password file %s: longer than %d bytes",
-		    path, IMAP_MAX_PASSWORD);
-		return NULL;
-	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	if (len == 0 || memchr(buf, '\n', len) != NULL ||
-	    strlen(buf) != len) {
-		cli_error("import", "password file %s: want one line with the "
-		    "password", path);
-		return NULL;
-	}
-	return strdup(buf);
 }
 
 /* A folder name we can put in a quoted string (RFC 9051 "quoted"),
@@ -417,10 +361,7 @@ imap_close(struct imap *c)
 {
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
-	if (c->password != NULL) {
-		explicit_bzero(c->password, strlen(c->password));
-		free(c->password);
-	}
+	secret_free(c->password);
 	strbuf_release(&c->mailbox);
 	strbuf_release(&c->root);
 	strbuf_release(&c->resp);
@@ -446,6 +387,7 @@ import_imap(struct cli_ctx *ctx, struct imp *m,
 	struct sigaction sa;
 	sigset_t block, old;
 	const char *pwfile, *cafile;
+	struct strbuf pwerr = STRBUF_INIT;
 	long interval;
 	int rc;
 
@@ -474,8 +416,11 @@ import_imap(struct cli_ctx *ctx, struct imp *m,
 		    "FILE or set ImportImapPasswordFile", o->url);
 		goto out;
 	}
-	if ((c.password = password_read(pwfile)) == NULL)
+	if ((c.password = secret_file_read(pwfile, &pwerr)) == NULL) {
+		cli_error("import", "%s", strbuf_cstr(&pwerr));
+		strbuf_release(&pwerr);
 		goto out;
+	}
 	cafile = o->cafile ? o->cafile : conf_str(ctx->conf,
 	    "ImportImapCAFile");
 	interval = o->interval > 0 ? o->interval :

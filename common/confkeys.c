@@ -21,6 +21,8 @@ static const char *const quarantine_choices[] = { "hold", "header", NULL };
 static const char *const durability_choices[] = { "full", "relaxed", NULL };
 static const char *const failmode_choices[] = { "tempfail", "accept", NULL };
 static const char *const redact_choices[] = { "all", "minimal", NULL };
+static const char *const starttls_choices[] = { "auto", "yes", "no",
+	NULL };	/* the order of cli/relay.c's STARTTLS_* */
 static const char *const level_choices[] = { "error", "warning", "notice",
 	"info", "debug", NULL };
 
@@ -144,6 +146,19 @@ const struct conf_key confkeys_dmarcd[] = {
 	{ "ReportSendmail", NULL, CONF_STRING, "/usr/sbin/sendmail -t -oi", 0,
 	    0, NULL, "command that reads a report e-mail on stdin (run "
 	    "without a shell; absolute path, blank-separated words)" },
+	{ "ReportSMTPRelay", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "smtp://HOST[:PORT] or smtps://HOST[:PORT]: dmarcctl sends "
+	    "reports there instead of ReportSendmail; unset: ReportSendmail" },
+	{ "ReportSMTPUser", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "SMTP AUTH user at ReportSMTPRelay; unset: no AUTH" },
+	{ "ReportSMTPPasswordFile", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "file of mode 0600 holding ReportSMTPUser's password" },
+	{ "ReportSMTPStartTLS", NULL, CONF_ENUM, "auto", 0, 0,
+	    starttls_choices, "smtp:// relay: yes (STARTTLS required), no, or "
+	    "auto (required unless the relay is a loopback address)" },
+	{ "ReportSMTPCAFile", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "PEM CA certificates that verify ReportSMTPRelay's certificate; "
+	    "unset: the system's" },
 
 	/* dmarcd: failure reports (RFC 9991), off by default */
 	{ "FailureReports", NULL, CONF_BOOL, "no", 0, 0, NULL,

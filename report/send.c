@@ -4,7 +4,9 @@
  * TXT test (RFC 9990 section 4), the MIME message (RFC 9990 section 3.2
  * "Email", RFC 2045/2046), and the pipe to sendmail.
  *
- * Left out: other URI schemes, SMTP relays, the rua override of step 9
+ * The SMTP relay is cli/relay.c (libcurl; dmarcctl only).
+ *
+ * Left out: other URI schemes, the rua override of step 9
  * of RFC 9990 section 4 (the authorizing record's rua is not read), and
  * all DNS and bookkeeping (the caller's).
  */
@@ -381,6 +383,7 @@ send_strerror(enum send_status s)
 	case SEND_ERR_WRITE:	return "the sendmail command stopped reading";
 	case SEND_ERR_EXIT:	return "the sendmail command failed";
 	case SEND_ERR_SIGNAL:	return "the sendmail command was killed";
+	case SEND_ERR_SMTP:	return "the SMTP relay failed";
 	}
 	return "unknown error";
 }

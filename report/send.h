@@ -30,7 +30,9 @@ enum send_status {
 	SEND_ERR_EXEC,		/* pipe, fork or exec failed */
 	SEND_ERR_WRITE,		/* the command stopped reading */
 	SEND_ERR_EXIT,		/* it exited non-zero */
-	SEND_ERR_SIGNAL		/* it was killed by a signal */
+	SEND_ERR_SIGNAL,	/* it was killed by a signal */
+	SEND_ERR_SMTP		/* the SMTP relay failed or refused it
+				   (cli/relay.h) */
 };
 
 /* One rua destination. */

@@ -48,6 +48,9 @@ struct store_backend {
 		    time_t begin, time_t now, struct strbuf *err);
 	enum store_status (*expire)(void *, int64_t before_day, bool dry_run,
 		    uint64_t *verdicts, uint64_t *reports, struct strbuf *err);
+	/* store_report_lock(): the lock is held until close(). */
+	enum store_claim (*report_lock)(void *, const char *node,
+		    struct strbuf *what, struct strbuf *err);
 };
 
 extern const struct store_backend store_backend_sqlite;

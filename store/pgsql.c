@@ -250,6 +250,7 @@ struct pgsql_be {
 	char		*uri;		/* with the password: for libpq only */
 	char		*label;		/* the URI with the password hidden */
 	PGconn		*conn;		/* the writer's */
+	PGconn		*lockconn;	/* holds store_report_lock() */
 	bool		 prepared;
 	bool		 migrated;	/* the schema is checked: once */
 	bool		 relaxed;
@@ -1182,6 +1183,47 @@ fail:
 	return st;
 }
 
+/* The advisory lock's first key: "dmrc" in ASCII; the second is the
+ * node name's hashtext(). */
+#define PG_REPORT_LOCK_CLASS	"1684894307"
+
+/* A session-level advisory lock on a connection kept until close. */
+static enum store_claim
+pgsql_report_lock(void *arg, const char *node, struct strbuf *what,
+    struct strbuf *err)
+{
+	struct pgsql_be *be = arg;
+	const char *params[1] = { node };
+	enum store_claim claim;
+	enum store_status st;
+	PGresult *r;
+	PGconn *c;
+
+	strbuf_appendf(what, "PostgreSQL advisory lock (" PG_REPORT_LOCK_CLASS
+	    ", hashtext('%s')) on %s", node, be->label);
+	if (be->lockconn != NULL)
+		return STORE_CLAIM_OK;
+	if ((c = pg_connect(be, &st, err)) == NULL)
+		return STORE_CLAIM_ERROR;
+	if ((r = pg_exec(c, "SELECT pg_try_advisory_lock("
+	    PG_REPORT_LOCK_CLASS ", hashtext($1))", 1, params,
+	    PGRES_TUPLES_OK)) == NULL || PQntuples(r) != 1) {
+		PQclear(r);
+		(void)pg_fail(c, be->label, "cannot take the report lock",
+		    STORE_ERR_READ, err);
+		PQfinish(c);
+		return STORE_CLAIM_ERROR;
+	}
+	claim = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? STORE_CLAIM_OK :
+	    STORE_CLAIM_BUSY;
+	PQclear(r);
+	if (claim == STORE_CLAIM_OK)
+		be->lockconn = c;
+	else
+		PQfinish(c);
+	return claim;
+}
+
 static void
 pgsql_close(void *arg)
 {
@@ -1190,6 +1232,8 @@ pgsql_close(void *arg)
 	if (be == NULL)
 		return;
 	PQfinish(be->conn);
+	if (be->lockconn != NULL)
+		PQfinish(be->lockconn);	/* ends the session: unlocks */
 	if (be->uri != NULL)
 		/* It may hold a password. */
 		explicit_bzero(be->uri, strlen(be->uri));
@@ -1212,4 +1256,5 @@ const struct store_backend store_backend_pgsql = {
 	pgsql_report_claim,
 	pgsql_report_mark_sent,
 	pgsql_expire,
+	pgsql_report_lock,
 };

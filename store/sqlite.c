@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "common/mem.h"
@@ -37,6 +38,7 @@ struct sqlite_be {
 	sqlite3_stmt	*insert;
 	struct strbuf	 scratch;	/* DKIM column text, writer only */
 	unsigned	 busy_ms;
+	int		 lock_fd;	/* store_report_lock(); -1: none */
 };
 
 /* The reason for a failure: SQLite's message, and errno when it has one. */
@@ -192,6 +194,7 @@ sqlite_open(const char *path, const struct store_options *opt,
 		return NULL;
 	}
 	strbuf_init(&be->scratch);
+	be->lock_fd = -1;
 	be->busy_ms = opt->busy_timeout_ms;
 	if ((be->db = connect_db(path, true, be->busy_ms, st, err)) == NULL)
 		goto fail;
@@ -643,6 +646,50 @@ sqlite_expire(void *arg, int64_t before_day, bool dry_run,
 	    dry_run ? STORE_ERR_READ : STORE_ERR_WRITE;
 }
 
+/* flock(2) on "<database>.report-lock": released when the descriptor is
+ * closed, so also when the process dies. */
+static enum store_claim
+sqlite_report_lock(void *arg, const char *node, struct strbuf *what,
+    struct strbuf *err)
+{
+	struct sqlite_be *be = arg;
+	struct strbuf path = STRBUF_INIT;
+	enum store_claim c = STORE_CLAIM_ERROR;
+	int fd;
+
+	(void)node;	/* one database file per node */
+	strbuf_appendf(&path, "%s.report-lock", be->path);
+	strbuf_appends(what, strbuf_cstr(&path));
+	if (be->lock_fd >= 0) {
+		c = STORE_CLAIM_OK;
+		goto out;
+	}
+	if (strbuf_failed(&path)) {
+		strbuf_appendf(err, "%s: out of memory", be->path);
+		goto out;
+	}
+	if ((fd = open(strbuf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0600)) < 0) {
+		strbuf_appendf(err, "%s: %s", strbuf_cstr(&path),
+		    strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		be->lock_fd = fd;
+		c = STORE_CLAIM_OK;
+		goto out;
+	}
+	if (errno == EWOULDBLOCK)
+		c = STORE_CLAIM_BUSY;
+	else
+		strbuf_appendf(err, "%s: flock: %s", strbuf_cstr(&path),
+		    strerror(errno));
+	close(fd);
+out:
+	strbuf_release(&path);
+	return c;
+}
+
 static void
 sqlite_close(void *arg)
 {
@@ -653,6 +700,8 @@ sqlite_close(void *arg)
 	sqlite3_finalize(be->insert);
 	/* The last connection to close checkpoints and removes the WAL. */
 	sqlite3_close(be->db);
+	if (be->lock_fd >= 0)
+		close(be->lock_fd);
 	strbuf_release(&be->scratch);
 	mem_free(be->path);
 	mem_free(be);
@@ -668,4 +717,5 @@ const struct store_backend store_backend_sqlite = {
 	sqlite_report_claim,
 	sqlite_report_mark_sent,
 	sqlite_expire,
+	sqlite_report_lock,
 };

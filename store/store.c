@@ -666,6 +666,25 @@ store_report_claim(struct store *s, const char *domain, time_t begin,
 	return c;
 }
 
+enum store_claim
+store_report_lock(struct store *s, const char *node, struct strbuf *what,
+    struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT, lwhat = STRBUF_INIT;
+	enum store_claim c;
+
+	if (s == NULL || !enter(s))
+		return STORE_CLAIM_ERROR;
+	pthread_mutex_unlock(&s->lock);
+	c = s->ops->report_lock(s->be, node, what != NULL ? what : &lwhat,
+	    err != NULL ? err : &local);
+	strbuf_release(&local);
+	strbuf_release(&lwhat);
+	pthread_mutex_lock(&s->lock);
+	leave(s);
+	return c;
+}
+
 enum store_status
 store_report_mark_sent(struct store *s, const char *domain, time_t begin,
     struct strbuf *err)

@@ -331,6 +331,20 @@ enum store_claim store_report_claim(struct store *, const char *domain,
 	    unsigned stale_after_s, struct strbuf *err);
 
 /*
+ * The per-node run lock of dmarcctl report: a node may take over its own
+ * claim at once (to retry a failed send), so two runs on one node at the
+ * same time must not both send.  SQLite: flock(2) on the file
+ * "<database>.report-lock" (created mode 0600); PostgreSQL: a
+ * session-level pg_try_advisory_lock() keyed by node on a connection of
+ * its own.  Never waits.  STORE_CLAIM_OK: held until store_close() (or
+ * the process ends); STORE_CLAIM_BUSY: another run holds it;
+ * STORE_CLAIM_ERROR: in err.  what gets the lock's name for messages.
+ * Taken again by its holder: STORE_CLAIM_OK.  what and err may be NULL.
+ */
+enum store_claim store_report_lock(struct store *, const char *node,
+	    struct strbuf *what, struct strbuf *err);
+
+/*
  * Mark the claimed report sent.  STORE_ERR_WRITE when there is no such
  * row (never claimed, or expired meanwhile) or on a database error.
  */

@@ -13,7 +13,7 @@ top_builddir=${top_builddir:-.}
 
 CLI=$top_builddir/tests/helpers/storecli
 pg_fixture_require
-echo "1..34"
+echo "1..39"
 n=0
 ok() {
 	n=$((n + 1))
@@ -209,3 +209,48 @@ ok "$([ "$got" = "200|200|$(pg_sql 'SELECT MAX(version) FROM schema_version')" ]
     "200 rows once each, schema created after the start ($got)"
 ok "$([ "$(stat -c %s "$PG_DIR/late.spool")" = 16 ]; echo $?)" \
     "the spool is empty again"
+
+# 35-39: the per-node run lock of dmarcctl report on PostgreSQL: a
+# session-level advisory lock (1684894307, hashtext(NodeName)).  A psql
+# session holds node "lock-a"'s; a run as lock-a exits 75 naming it, a
+# run as lock-b is not held up, and once the session is gone lock-a runs.
+# (The period is a past day without rows: nothing to send either way.)
+lockconf() {
+	printf 'HistoryDatabase %s\nReportEmail noreply-dmarc@mx.receiver.test\nNodeName %s\n' \
+	    "$PG_URI" "$1" >"$PG_DIR/lock.conf"
+}
+lockrun() {
+	"$top_builddir/dmarcctl" -c "$PG_DIR/lock.conf" report \
+	    --period 2024-01-01 >"$PG_DIR/lock.out" 2>"$PG_DIR/lock.err"
+	_rc=$?
+	sed 's/^/#   /' "$PG_DIR/lock.out" "$PG_DIR/lock.err"
+	return $_rc
+}
+"$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U dmarcd -d dmarc_test \
+    -c "SELECT pg_advisory_lock(1684894307, hashtext('lock-a'))" \
+    -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+pl=$!
+i=0
+while [ $i -lt 100 ] && [ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" != 1 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "$([ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ]; echo $?)" \
+    "a psql session holds lock-a's report lock"
+lockconf lock-a
+lockrun
+ok "$([ $? = 75 ] && [ ! -s "$PG_DIR/lock.out" ] &&
+    grep -q "^dmarcctl: report: another dmarcctl report is running (lock PostgreSQL advisory lock (1684894307, hashtext('lock-a')) on postgresql://dmarcd@127.0.0.1:$PG_PORT/dmarc_test); nothing sent$" "$PG_DIR/lock.err"; echo $?)" \
+    "dmarcctl report as lock-a meanwhile: exit 75, naming the lock"
+lockconf lock-b
+lockrun
+ok "$([ $? = 0 ] && grep -q '^sent=0 skipped=0 failed=0$' "$PG_DIR/lock.out"; echo $?)" \
+    "dmarcctl report as lock-b: not held up (exit 0)"
+pg_sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'" >/dev/null
+wait $pl
+lockconf lock-a
+lockrun
+ok "$([ $? = 0 ] && grep -q '^sent=0 skipped=0 failed=0$' "$PG_DIR/lock.out"; echo $?)" \
+    "the session gone, dmarcctl report as lock-a runs (exit 0)"
+ok "$([ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" = 0 ]; echo $?)" \
+    "no advisory lock left once dmarcctl has exited"

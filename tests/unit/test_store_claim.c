@@ -2,7 +2,8 @@
  * test_store_claim.c - sent reports and retention in the SQLite
  * back-end: store_report_claim() (new, own, busy, stale, sent),
  * store_report_mark_sent(), 8 threads racing for one report (exactly one
- * wins), and store_expire() by whole UTC days.  The PostgreSQL side is
+ * wins), store_expire() by whole UTC days, and store_report_lock()
+ * (the per-node run lock file).  The PostgreSQL side is
  * in tests/store/test_pgsql.sh.
  */
 #include "config.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,6 +212,41 @@ test_expire(void)
 	strbuf_release(&err);
 }
 
+/* The per-node run lock: a second store on the same file is refused
+ * while the first holds it, and gets it once the first is closed. */
+static void
+test_lock(void)
+{
+	struct strbuf what = STRBUF_INIT, err = STRBUF_INIT, want =
+	    STRBUF_INIT;
+	struct store *a, *b;
+	enum store_status ss;
+	struct stat sb;
+
+	a = store_open(dbpath, STORE_DURABILITY_RELAXED, &ss, NULL);
+	b = store_open(dbpath, STORE_DURABILITY_RELAXED, &ss, NULL);
+	tap_ok(a != NULL && b != NULL, "lock: two stores on one file");
+	tap_int(store_report_lock(a, "n", &what, &err), STORE_CLAIM_OK,
+	    "lock: the first takes it");
+	strbuf_appendf(&want, "%s.report-lock", dbpath);
+	tap_str(strbuf_cstr(&what), strbuf_cstr(&want),
+	    "lock: named <database>.report-lock");
+	tap_ok(stat(strbuf_cstr(&want), &sb) == 0 &&
+	    (sb.st_mode & 07777) == 0600, "lock: the file is mode 0600");
+	tap_int(store_report_lock(a, "n", NULL, NULL), STORE_CLAIM_OK,
+	    "lock: taken again by its holder");
+	strbuf_reset(&what);
+	tap_int(store_report_lock(b, "n", &what, &err), STORE_CLAIM_BUSY,
+	    "lock: the second is refused while the first holds it");
+	store_close(a);
+	tap_int(store_report_lock(b, "n", &what, &err), STORE_CLAIM_OK,
+	    "lock: the second takes it once the first is closed");
+	store_close(b);
+	strbuf_release(&what);
+	strbuf_release(&err);
+	strbuf_release(&want);
+}
+
 int
 main(void)
 {
@@ -226,5 +263,6 @@ main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/history.db", tmpdir);
 	test_claims();
 	test_expire();
+	test_lock();
 	return tap_done();
 }
