@@ -107,10 +107,11 @@ pg_fixture_start() {
 		sed 's/^/#   /' "$PG_DIR/initdb.log"
 		return 1
 	fi
-	# A free high port: try a few random ones.
+	# A free port in 10000-31999 (below the ephemeral range, so no
+	# outgoing connection holds it): try a few random ones.
 	_tries=0
 	while :; do
-		PG_PORT=$(( (($$ * 7919 + _tries * 104729 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 20000) + 40000 ))
+		PG_PORT=$(( (($$ * 7919 + _tries * 104729 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 22000) + 10000 ))
 		if pg_fixture_start_server; then
 			break
 		fi
