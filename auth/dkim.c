@@ -327,7 +327,8 @@ dkimv_lib_new(const struct dkimv_config *conf, struct dkimv_lib **out)
 	if ((st = check_config(&vl->conf)) != DKIMV_OK)
 		goto fail;
 	st = DKIMV_ERR_LIBRARY;
-	if ((vl->lib = dkim_init(NULL, NULL)) == NULL)
+	if (!dkimv_keycache_init() ||
+	    (vl->lib = dkim_init(NULL, NULL)) == NULL)
 		goto fail;
 	/* RFC 8463 ed25519-sha256 must be available, as must SHA-256. */
 	if (!dkim_libfeature(vl->lib, DKIM_FEATURE_SHA256) ||
