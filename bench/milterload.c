@@ -434,7 +434,10 @@ send_macros(struct mconn *m, struct pkt *p, char cmd, enum stage st,
 	pkt_start(p, CMD_MACRO);
 	pkt_add(p, &cmd, 1);
 	for (; kv[0] != NULL; kv += 2) {
-		if (!macro_wanted(m, st, kv[0]))
+		/* Postfix leaves out a macro it has no value for (no SASL
+		 * login: no {auth_authen}); rspamd takes one present but
+		 * empty as an authenticated sender and skips its checks. */
+		if (*kv[1] == '\0' || !macro_wanted(m, st, kv[0]))
 			continue;
 		pkt_str(p, kv[0]);
 		pkt_str(p, kv[1]);
