@@ -10,6 +10,7 @@
 #   sh bench/compare.sh --cold [TRIALS]    # cold cache: first-message
 #                                          # latency, 50 ms per DNS query
 #   sh bench/compare.sh --postfix [COUNT [ROUNDS]]   # through Postfix
+#   sh bench/compare.sh --soak [SECONDS]   # dmarcd's RSS over a long run
 #
 # Everything runs in a private network and mount namespace (unshare -n
 # -m): NSD serves the bench zone on 127.0.0.1:53 there and a private
@@ -20,7 +21,8 @@
 # The client is 192.0.2.10 (documentation range): libspf2 passes any
 # 127/8 client without a lookup and OpenDMARC ignores 127.0.0.1.
 #
-# Per case and milter, in alternation (dmarcd, pair, rspamd, no-op, then
+# Per case and milter, in alternation (dmarcd, dmarcd with relaxed
+# history durability, pair, rspamd, no-op, then
 # again ROUNDS times), bench/milterload sends COUNT messages; the table
 # has the medians over the rounds of msgs/s, CPU ms per message of each
 # process (utime+stime from /proc/PID/stat), p50/p99 latency and the
@@ -41,7 +43,7 @@
 # --postfix starts a private Postfix (tests/e2e/postfix-fixture.sh) and
 # has smtp-source send COUNT messages (default 1000) over 50 sessions,
 # then 50 messages over one session, with no milter, with dmarcd, with
-# the pair and with rspamd, in alternation.  smtp-source has no XCLIENT:
+# the pair, with rspamd and with the no-op milter, in alternation.  smtp-source has no XCLIENT:
 # smtpd also listens on 192.0.2.10 (added to lo in the namespace), and a
 # connection to a local address comes from that address.
 #
@@ -54,7 +56,9 @@ top_builddir=${top_builddir:-.}
 smoke=no
 cold=no
 postfix=no
+soak=no
 case ${1:-} in
+--soak) soak=yes; shift ;;
 --smoke) smoke=yes; shift ;;
 --cold) cold=yes; shift ;;
 --postfix) postfix=yes; shift ;;
@@ -64,6 +68,7 @@ rounds=${2:-3}
 [ $smoke = yes ] && count=50 rounds=1
 [ $cold = yes ] && rounds=1	# count: the trials
 [ $cold = yes ] && count=${1:-5}
+[ $soak = yes ] && count=${1:-600}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (network namespace; dmarcd runs as nobody)"
@@ -75,7 +80,8 @@ if [ "${DMARCD_COMPARE_NS:-}" != inside ]; then
 	exec env DMARCD_COMPARE_NS=inside unshare -n -m -- sh "$0" \
 	    $([ $smoke = yes ] && echo --smoke) \
 	    $([ $cold = yes ] && echo --cold) \
-	    $([ $postfix = yes ] && echo --postfix) "$count" "$rounds"
+	    $([ $postfix = yes ] && echo --postfix) \
+	    $([ $soak = yes ] && echo --soak) "$count" "$rounds"
 fi
 
 # Inside the namespaces: loopback up, our own resolv.conf.
@@ -307,6 +313,31 @@ if [ $smoke = yes ]; then
 	exit $fail
 fi
 
+if [ $soak = yes ]; then
+	# COUNT is seconds here: 50 sessions of 10 messages each, RSA-2048
+	# 4 KB, one pass in three failing; VmRSS every tenth of the run.
+	secs=${count:-600}
+	echo "== dmarcd soak: $secs s, 50 concurrent sessions; VmRSS (kB) every $((secs / 10)) s"
+	IP=192.0.2.99 load -c 10 -t "$secs" -m "$T/fail-4k" -s "$DM_SOCK" \
+	    >"$T/soak-fail" &
+	fpid=$!
+	load -c 40 --per-connection 10 -t "$secs" -m "$T/rsa-4k" \
+	    -s "$DM_SOCK" >"$T/soak-pass" &
+	ppid=$!
+	i=0
+	while [ $i -lt 10 ]; do
+		sleep $((secs / 10))
+		i=$((i + 1))
+		printf '  t=%4ds VmRSS %s\n' $((i * secs / 10)) \
+		    "$(awk '/^VmRSS:/ { print $2 }' "/proc/$DM_PID/status")"
+	done
+	wait $ppid $fpid || :
+	sed 's/^/  pass: /' "$T/soak-pass"
+	sed 's/^/  fail: /' "$T/soak-fail"
+	echo "  VmHWM $(awk '/^VmHWM:/ { print $2 }' "/proc/$DM_PID/status") kB"
+	exit 0
+fi
+
 if [ $postfix = yes ]; then
 	. "$top_srcdir/tests/dns/tap.sh"
 	. "$top_srcdir/tests/e2e/postfix-fixture.sh"
@@ -321,6 +352,7 @@ if [ $postfix = yes ]; then
 	milter_of() {
 		case $1 in
 		none) echo "" ;;
+		noop) echo "$NOOP_SOCK" | sed 's/^inet:\([0-9]*\)@\(.*\)/inet:\2:\1/' ;;
 		dmarcd) echo "$DM_SOCK" | sed 's/^inet:\([0-9]*\)@\(.*\)/inet:\2:\1/' ;;
 		pair) echo "$DK_SOCK $DMC_SOCK" |
 		    sed 's/inet:\([0-9]*\)@\([0-9.]*\)/inet:\2:\1/g' ;;
@@ -340,7 +372,7 @@ if [ $postfix = yes ]; then
 		fi
 		echo "$_t0 $_t1" | awk '{ printf "%.3f", $2 - $1 }'
 	}
-	who_list="none dmarcd"
+	who_list="none noop dmarcd"
 	[ $have_pair = yes ] && who_list="$who_list pair"
 	[ $have_rspamd = yes ] && who_list="$who_list rspamd"
 	echo "== through Postfix: $count messages over 50 sessions, then 50 over one; $rounds rounds"
