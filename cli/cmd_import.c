@@ -12,8 +12,10 @@
  * or with --json one JSON object per line.  Exit: EX_OK, EX_DATAERR if
  * any input was rejected, EX_USAGE, EX_NOINPUT / EX_CANTCREAT / EX_CONFIG
  * for the database.
+ * --imap URL reads a mailbox instead (import_imap.c).  After the run,
+ * alerts are looked for (alerts_run.c).
  * Not yet: ownership filtering (OwnedDomains), failure (AFRF) reports,
- * mbox, Maildir, IMAP, a progress bar.
+ * mbox, Maildir, a progress bar.
  */
 #include "config.h"
 
@@ -24,9 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/import.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "ingest/ingest.h"
@@ -155,12 +159,13 @@ print(struct imp *m, const char *name, const char *outcome,
 	strbuf_release(&out);
 }
 
-static void
+enum import_outcome
 import_fd(struct imp *m, int fd, const char *name)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct seen s;
 	enum ingest_status is;
+	enum import_outcome o;
 
 	memset(&s, 0, sizeof(s));
 	s.m = m;
@@ -171,14 +176,17 @@ import_fd(struct imp *m, int fd, const char *name)
 	is = ingest_fd(fd, seen_report, seen_record, &s, &err);
 	if (is == INGEST_ERR_CALLBACK && m->duplicate && m->sst == STORE_OK) {
 		m->duplicates++;
+		o = IMPORT_DUPLICATE;
 		print(m, name, "duplicate", &s, NULL);
 	} else if (is == INGEST_OK && m->begun) {
 		if (store_import_end(m->im, true, s.rep.nrecords, &m->serr) ==
 		    STORE_OK) {
 			m->stored++;
+			o = IMPORT_STORED;
 			print(m, name, "stored", &s, NULL);
 		} else {
 			m->fatal = true;
+			o = IMPORT_FAILED;
 			print(m, name, "error", &s, strbuf_cstr(&m->serr));
 		}
 	} else {
@@ -186,14 +194,17 @@ import_fd(struct imp *m, int fd, const char *name)
 			store_import_end(m->im, false, 0, NULL);
 		if (m->sst != STORE_OK) {
 			m->fatal = true;
+			o = IMPORT_FAILED;
 			print(m, name, "error", &s, strbuf_cstr(&m->serr));
 		} else {
 			m->rejected++;
+			o = IMPORT_REJECTED;
 			print(m, name, "rejected", &s, strbuf_len(&err) ?
 			    strbuf_cstr(&err) : ingest_strerror(is));
 		}
 	}
 	strbuf_release(&err);
+	return o;
 }
 
 static int
@@ -273,10 +284,17 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "database", required_argument, NULL, 'd' },
+		{ "imap", required_argument, NULL, 'I' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "imap-cafile", required_argument, NULL, 'C' },
+		{ "watch", no_argument, NULL, 'W' },
+		{ "interval", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct strbuf err = STRBUF_INIT;
+	struct import_imap_opts io = { 0 };
+	time_t since = time(NULL);
 	struct imp m;
 	const char *db = NULL;
 	enum store_status st;
@@ -292,15 +310,54 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		case 'd':
 			db = optarg;
 			break;
+		case 'I':
+			io.url = optarg;
+			break;
+		case 'P':
+			io.password_file = optarg;
+			break;
+		case 'C':
+			io.cafile = optarg;
+			break;
+		case 'W':
+			io.watch = true;
+			break;
+		case 'N':
+			io.interval = strtol(optarg, NULL, 10);
+			if (io.interval < 1 || io.interval > 86400) {
+				cli_error("import", "--interval %s: want 1 to "
+				    "86400 seconds", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 			printf("usage: dmarcctl import [--json] "
-			    "[--database URI] FILE|DIR|- ...\n");
+			    "[--database URI] FILE|DIR|- ...\n"
+			    "       dmarcctl import [--json] [--database URI] "
+			    "--imap imaps://USER@HOST[:PORT]/MAILBOX\n"
+			    "           [--password-file FILE] "
+			    "[--imap-cafile FILE] [--watch [--interval S]]\n");
 			return EX_OK;
 		default:
 			return EX_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	/* No input at all: the configured mailbox, if there is one. */
+	if (io.url == NULL && optind >= argc &&
+	    conf_str(ctx->conf, "ImportImapURL") != NULL &&
+	    *conf_str(ctx->conf, "ImportImapURL") != '\0')
+		io.url = conf_str(ctx->conf, "ImportImapURL");
+	if (io.url == NULL && (io.watch || io.password_file != NULL ||
+	    io.cafile != NULL)) {
+		cli_error("import", "--watch, --password-file and "
+		    "--imap-cafile go with --imap");
+		return EX_USAGE;
+	}
+	if (io.url != NULL && optind < argc) {
+		cli_error("import", "--imap takes no FILE arguments");
+		return EX_USAGE;
+	}
+	if (io.url == NULL && optind >= argc) {
 		cli_error("import", "no input: give FILE, DIR or - (stdin)");
 		return EX_USAGE;
 	}
@@ -317,8 +374,19 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		return st == STORE_ERR_CONFIG ? EX_CONFIG : st ==
 		    STORE_ERR_OPEN ? EX_CANTCREAT : EX_SOFTWARE;
 	}
-	for (i = optind; i < argc; i++)
-		import_path(&m, argv[i], 0);
+	if (io.url != NULL) {
+		if ((rc = import_imap(ctx, &m, &io, db)) != EX_OK) {
+			store_importer_close(m.im);
+			strbuf_release(&m.serr);
+			strbuf_release(&err);
+			return rc;
+		}
+	} else {
+		for (i = optind; i < argc; i++)
+			import_path(&m, argv[i], 0);
+		fflush(stdout);
+		alerts_after_import(ctx, db, since);
+	}
 	fflush(stdout);
 	store_importer_close(m.im);
 	strbuf_release(&m.serr);

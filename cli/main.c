@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/import.h"
 #include "common/confkeys.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -40,8 +41,14 @@ static const struct {
 	    "build aggregate reports from the history (--dry-run)" },
 	{ "import", cmd_import,
 	    "store received aggregate reports (xml, gz, zip, eml)" },
+	{ "serve", cmd_serve,
+	    "serve the HTTP API and the dashboard" },
+	{ "token", cmd_token,
+	    "add, list or revoke API tokens" },
 	{ "expire", cmd_expire,
 	    "delete history rows older than --days N" },
+	{ "alerts", cmd_alerts,
+	    "list alerts found by import; mail a digest (digest)" },
 };
 
 int
