@@ -343,7 +343,7 @@ if [ $postfix = yes ]; then
 	. "$top_srcdir/tests/e2e/postfix-fixture.sh"
 	postfix_fixture_require
 	# postfix_fixture_stop becomes the EXIT trap (it stops NSD too).
-	PF_CLEANUP_HOOK='for _p in $PIDS; do kill -TERM $_p; done; rm -f "$RESOLV"; nsd_fixture_stop_server'
+	PF_CLEANUP_HOOK='for _p in $PIDS; do kill -TERM $_p; done; rm -f "$RESOLV"; nsd_fixture_stop'
 	postfix_fixture_start ""
 	ip addr add 192.0.2.10/32 dev lo
 	echo "192.0.2.10:$PF_PORT inet n - n - - smtpd" >>"$PF_ETC/master.cf"
