@@ -99,6 +99,15 @@ struct dkimv;
 void	 dkimv_config_init(struct dkimv_config *);
 
 /*
+ * Parsed public keys are cached across messages (dkim_keycache.c):
+ * dkimv_keycache_init() finds OpenSSL's own parser and is called by
+ * dkimv_lib_new(); false if it is missing.  dkimv_keycache_counts()
+ * gives the hits and misses so far (benchmarks and tests).
+ */
+bool	 dkimv_keycache_init(void);
+void	 dkimv_keycache_counts(unsigned long *hits, unsigned long *misses);
+
+/*
  * Create the shared library handle (config NULL: defaults).  On success
  * *out is set and must be released with dkimv_lib_free() after every
  * verifier made from it is freed.  The handle is read-only after this

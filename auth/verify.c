@@ -18,10 +18,12 @@
 
 #include "auth/authres.h"
 #include "auth/verify.h"
+#include "auth/verify_pool.h"
 #include "common/mem.h"
 #include "dns/lookup_adapter.h"
 
 #define VERIFY_DEFAULT_DEADLINE_MS	10000
+#define VERIFY_DEFAULT_LOOKUP_THREADS	4
 
 struct verify_engine {
 	struct verify_config cfg;
@@ -29,6 +31,7 @@ struct verify_engine {
 	struct dns_resolver *res;
 	struct dkimv_lib *dkim;
 	struct spf_engine *spf;
+	struct verify_pool *pool;	/* NULL: steps one after the other */
 };
 
 enum verify_state { ST_HEADERS, ST_BODY, ST_DONE };
@@ -60,6 +63,7 @@ verify_config_init(struct verify_config *c)
 	c->policy.pct_mode = EVAL_PCT_SAMPLE;
 	c->policy.badfrom = VERIFY_BADFROM_REJECT;
 	c->policy.deadline_ms = VERIFY_DEFAULT_DEADLINE_MS;
+	c->lookup_threads = VERIFY_DEFAULT_LOOKUP_THREADS;
 	dkimv_config_init(&c->dkim);
 	spf_config_init(&c->spf);
 }
@@ -88,6 +92,8 @@ verify_engine_new(struct dns_resolver *res, const struct verify_config *cfg,
 	}
 	if ((e->spf = spf_engine_new(res, &cfg->spf)) == NULL)
 		goto fail;
+	/* No pool (threads refused) only costs cold-cache latency. */
+	e->pool = verify_pool_new(cfg->lookup_threads);
 	*why = VERIFY_OK;
 	return e;
 fail:
@@ -100,6 +106,8 @@ verify_engine_free(struct verify_engine *e)
 {
 	if (e == NULL)
 		return;
+	/* First: pool threads free their SPF state at exit. */
+	verify_pool_free(e->pool);
 	spf_engine_free(e->spf);
 	dkimv_lib_free(e->dkim);
 	mem_free(e->authserv_id);
@@ -284,10 +292,12 @@ verify_spf_result(enum spf_result r)
 	return EVAL_AUTH_PERMERROR;
 }
 
-/* SPF for the MAIL FROM identity and for HELO (RFC 7208 2.3, 2.4). */
+/* SPF for the MAIL FROM identity and for HELO (RFC 7208 2.3, 2.4).
+ * A verify_pool job: it writes only v->v.spf_*. */
 static void
-verify_spf(struct verify *v)
+verify_spf(void *arg)
 {
+	struct verify *v = arg;
 	struct verify_engine *e = v->eng;
 
 	if (!v->facts.have_ip)
@@ -300,28 +310,63 @@ verify_spf(struct verify *v)
 	v->v.spf_done = true;
 }
 
-/* Evaluate one author domain; -1 on no memory. */
+static void
+verify_org_config(const struct verify *v, struct dns_lookup_ctx *lctx,
+    struct orgdomain_config *org)
+{
+	memset(org, 0, sizeof(*org));
+	org->method = v->pol->method;
+	org->psl = v->pol->psl;
+	org->lookup = dns_lookup;
+	org->lookup_ctx = lctx;
+}
+
+/* Policy discovery (RFC 9989 section 4.10.1) for the author domains, as
+ * a verify_pool job: its own lookup context (ctx->last is per caller),
+ * results only in here. */
+struct verify_discovery {
+	struct verify *v;
+	struct dns_lookup_ctx lctx;
+	size_t	 n;
+	enum discover_status st[VERIFY_MAX_AUTHORS];
+	struct discover_result *res[VERIFY_MAX_AUTHORS];
+};
+
+static void
+verify_discover(void *arg)
+{
+	struct verify_discovery *d = arg;
+	struct orgdomain_config org;
+	size_t i;
+
+	verify_org_config(d->v, &d->lctx, &org);
+	for (i = 0; i < d->n; i++)
+		d->st[i] = discover_policy(&org, from_list_domain(d->v->from, i),
+		    &d->res[i]);
+}
+
+/* Evaluate one author domain with its discovery result (taken over);
+ * -1 on no memory. */
 static int
-verify_author(struct verify *v, const char *domain,
-    const struct evaluate_dkim_input *dk, size_t ndk)
+verify_author(struct verify *v, const char *domain, enum discover_status ds,
+    struct discover_result *discovery, const struct evaluate_dkim_input *dk,
+    size_t ndk)
 {
 	struct verify_author *a = &v->v.authors[v->v.nauthors];
 	struct evaluate_options eo;
 	struct evaluate_input in;
-	enum discover_status ds;
 
 	memset(&eo, 0, sizeof(eo));
-	eo.org.method = v->pol->method;
-	eo.org.psl = v->pol->psl;
-	eo.org.lookup = dns_lookup;
-	eo.org.lookup_ctx = &v->lctx;
+	verify_org_config(v, &v->lctx, &eo.org);
 	eo.pct_mode = v->pol->pct_mode;
 	eo.random = v->pol->random;
 	eo.random_ctx = v->pol->random_ctx;
 
-	ds = discover_policy(&eo.org, domain, &a->discovery);
-	if (ds == DISCOVER_ERR_NOMEM)
+	if (ds == DISCOVER_ERR_NOMEM) {
+		discover_result_free(discovery);
 		return -1;
+	}
+	a->discovery = discovery;
 	if (a->discovery == NULL)	/* not a domain or misconfigured */
 		return 0;
 	memset(&in, 0, sizeof(in));
@@ -431,7 +476,9 @@ verify_eom(struct verify *v, const struct verdict **out)
 	const struct evaluate_result *evals[VERIFY_MAX_AUTHORS];
 	struct evaluate_verdict cv;
 	struct verdict *vd = &v->v;
-	size_t i, ndk = 0, n;
+	struct verify_discovery disc;
+	struct verify_job spf_job, disc_job;
+	size_t i, ndk = 0, n = 0;
 
 	*out = vd;
 	if (v->state == ST_DONE)
@@ -450,7 +497,26 @@ verify_eom(struct verify *v, const struct verdict **out)
 	if (v->pol->deadline_ms > 0)
 		dns_deadline_in(&v->deadline, v->pol->deadline_ms);
 
-	verify_spf(v);
+	vd->from_status = from_list_status(v->from);
+	if (vd->from_status == FROM_OK) {
+		n = from_list_ndomains(v->from);
+		if (n > VERIFY_MAX_AUTHORS) {
+			vd->authors_dropped = n - VERIFY_MAX_AUTHORS;
+			n = VERIFY_MAX_AUTHORS;
+		}
+	}
+	memset(&disc, 0, sizeof(disc));
+	disc.v = v;
+	disc.n = n;
+	dns_lookup_ctx_init(&disc.lctx, v->eng->res, &v->deadline);
+	/*
+	 * SPF, the DMARC policy records and the DKIM keys are independent
+	 * chains of lookups: with a cold cache, run the first two on the
+	 * pool while this thread verifies DKIM, so the message waits for the
+	 * slowest chain, not for their sum.  Each writes only its own part.
+	 */
+	verify_pool_run(v->eng->pool, &spf_job, verify_spf, v);
+	verify_pool_run(v->eng->pool, &disc_job, verify_discover, &disc);
 	vd->dkim_status = dkimv_finish(v->dkim, &vd->sigs, &vd->nsigs);
 	for (i = 0; i < vd->nsigs && ndk < sizeof(dk) / sizeof(dk[0]); i++) {
 		if (vd->sigs[i].domain == NULL)
@@ -460,8 +526,9 @@ verify_eom(struct verify *v, const struct verdict **out)
 		dk[ndk].result = verify_dkim_result(vd->sigs[i].result);
 		ndk++;
 	}
+	verify_pool_wait(v->eng->pool, &spf_job);
+	verify_pool_wait(v->eng->pool, &disc_job);
 
-	vd->from_status = from_list_status(v->from);
 	if (vd->from_status == FROM_ERR_NOMEM)
 		return VERIFY_ERR_NOMEM;
 	if (vd->from_status != FROM_OK) {
@@ -473,15 +540,13 @@ verify_eom(struct verify *v, const struct verdict **out)
 		goto finish;
 	}
 
-	n = from_list_ndomains(v->from);
-	if (n > VERIFY_MAX_AUTHORS) {
-		vd->authors_dropped = n - VERIFY_MAX_AUTHORS;
-		n = VERIFY_MAX_AUTHORS;
-	}
 	for (i = 0; i < n; i++)
-		if (verify_author(v, from_list_domain(v->from, i), dk, ndk)
-		    != 0)
+		if (verify_author(v, from_list_domain(v->from, i), disc.st[i],
+		    disc.res[i], dk, ndk) != 0) {
+			while (++i < n)
+				discover_result_free(disc.res[i]);
 			return VERIFY_ERR_NOMEM;
+		}
 	if (vd->nauthors == 0) {
 		vd->result = DMARC_RESULT_PERMERROR;
 		vd->disposition = badfrom_disposition(v->pol->badfrom);

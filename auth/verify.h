@@ -68,6 +68,9 @@ struct verify_config {
 	struct verify_policy policy;	/* the default; strings copied */
 	struct dkimv_config dkim;	/* fixed for the engine's life */
 	struct spf_config spf;
+	unsigned lookup_threads;	/* verify_pool.h: SPF and DMARC
+					 * discovery beside DKIM (4); 0: one
+					 * step after the other */
 };
 
 /* Connection facts gathered before the message (strings borrowed). */

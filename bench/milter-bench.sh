@@ -9,6 +9,12 @@
 #   sh bench/milter-bench.sh [COUNT]     # default 3000 messages per run
 #   sh bench/milter-bench.sh --smoke     # 50 messages per run; checks
 #                                        # only the replies; TAP output
+#   sh bench/milter-bench.sh --callgrind [COUNT] [MSG]
+#                                        # dmarcd under callgrind: COUNT
+#                                        # (default 200) MSG messages
+#                                        # (default rsa-4k) at c=1, warm
+#                                        # cache; prints the top functions
+#                                        # by instructions per message
 #
 # Run from a configured build directory (it runs `make` for dmarcd,
 # bench/milterload, bench/noop_milter and tests/helpers/dkimsign).  Needs
@@ -17,12 +23,14 @@ set -eu
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-.}
 smoke=no
-if [ "${1:-}" = --smoke ]; then
-	smoke=yes
-	shift
-fi
+callgrind=no
+case ${1:-} in
+--smoke) smoke=yes; shift ;;
+--callgrind) callgrind=yes; shift ;;
+esac
 count=${1:-3000}
 [ $smoke = yes ] && count=50
+[ $callgrind = yes ] && count=${1:-200}
 . "$top_srcdir/tests/dns/nsd-fixture.sh"
 nsd_fixture_require
 if [ "$(id -u)" != 0 ]; then
@@ -129,7 +137,17 @@ CONF
 chmod 644 "$T/dmarcd/dmarcd.conf"
 # LogLevel warning keeps per-message lines out of the measured CPU; the
 # start-up line is a notice, so wait on a second instance of the log.
-"$DMARCD" -f -c "$T/dmarcd/dmarcd.conf" >"$T/dmarcd/log" 2>&1 &
+# Under --callgrind the counting starts with instrumentation off and is
+# switched on after the warm-up message (callgrind_control -i on).
+WRAP=
+if [ $callgrind = yes ]; then
+	# callgrind_control talks through FIFOs valgrind made as root: a
+	# daemon that dropped to nobody could no longer open them.
+	sed -i 's/^UserID nobody$/RunAsRoot yes/' "$T/dmarcd/dmarcd.conf"
+	WRAP="valgrind --tool=callgrind --instr-atstart=no
+	    --callgrind-out-file=$T/dmarcd/callgrind.out"
+fi
+$WRAP "$DMARCD" -f -c "$T/dmarcd/dmarcd.conf" >"$T/dmarcd/log" 2>&1 &
 DM_PID=$!
 NOOP_PORT=$(free_port)
 "$NOOP" -p "inet:$NOOP_PORT@127.0.0.1" >"$T/noop.log" 2>&1 &
@@ -138,7 +156,7 @@ wait_listening "$NOOP_PID" "$T/noop.log"
 _w=0
 until [ -s "$T/dmarcd/dmarcd.pid" ] && "$LOAD" -n 1 -m "$T/rsa-4k" \
     -s "inet:$DM_PORT@127.0.0.1" >/dev/null 2>&1; do
-	kill -0 "$DM_PID" 2>/dev/null && [ $_w -lt 100 ] || {
+	kill -0 "$DM_PID" 2>/dev/null && [ $_w -lt 600 ] || {
 		echo "Bail out! dmarcd did not start"
 		sed 's/^/# /' "$T/dmarcd/log"
 		exit 1
@@ -153,6 +171,29 @@ load() {
 	"$LOAD" --client-ip "${IP:-192.0.2.10}" --helo mx.bench.test \
 	    --mail-from bounce@bench.test --rcpt postmaster@receiver.test "$@"
 }
+
+if [ $callgrind = yes ]; then
+	m=${2:-rsa-4k}
+	load -n 3 -m "$T/$m" -s "$DM_SOCK" >/dev/null
+	callgrind_control -i on "$DM_PID" >/dev/null
+	load -n "$count" -m "$T/$m" -s "$DM_SOCK" | sed 's/^/# /'
+	callgrind_control -i off "$DM_PID" >/dev/null
+	kill -TERM "$DM_PID"
+	wait "$DM_PID" || :
+	DM_PID=
+	# Several files when threads are separated: annotate them all.
+	out=$(ls "$T"/dmarcd/callgrind.out* | head -n 1)
+	cp "$out" "${CALLGRIND_KEEP:-/dev/null}" 2>/dev/null || :
+	total=$(callgrind_annotate "$out" 2>/dev/null |
+	    awk '/PROGRAM TOTALS/ { gsub(/,/, "", $1); print $1; exit }')
+	echo "== callgrind: $count x $m, c=1: $((total / count)) instructions per message (inclusive of libmilter)"
+	callgrind_annotate --inclusive=no "$out" 2>/dev/null |
+	    sed -n '/^Ir/,$p' | head -n 40
+	echo "== inclusive"
+	callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+	    sed -n '/^Ir/,$p' | head -n 60
+	exit 0
+fi
 
 if [ $smoke = yes ]; then
 	echo "1..6"

@@ -12,7 +12,11 @@
  * milter, negotiates (SMFIC_OPTNEG), sends CONNECT and HELO, then per
  * message MAIL, RCPT, the header fields, EOH, the body in chunks of at
  * most 64 KB and EOB, reads the modifications and the final reply, and
- * at the end of the session QUIT.  It honours what each milter
+ * at the end of the session QUIT.  With several milters each one gets
+ * the whole message and its end-of-message before the next, and the
+ * next sees the header fields the earlier ones added or inserted, as
+ * Postfix's cleanup server does (OpenDMARC reads OpenDKIM's
+ * Authentication-Results that way).  It honours what each milter
  * negotiated: skipped steps, no-reply steps, leading spaces of header
  * values, SMFIR_SKIP during the body and the macro lists it asked for.
  * A reject, tempfail or discard from one milter ends the message for the
@@ -22,8 +26,9 @@
  * session) or the MAIL command to the last milter's final reply at EOM.
  * With --expect, the exit status is 1 unless every message got that
  * final reply without error.  Left out: DATA and unknown commands (never
- * sent), QUIT_NC connection reuse, and body or recipient changes (they
- * are counted as modifications, not applied).
+ * sent), QUIT_NC connection reuse, and header changes and deletions,
+ * body and recipient changes (they are counted as modifications, not
+ * applied); inserted fields go above the message's, whatever the index.
  */
 #include "config.h"
 
@@ -101,6 +106,7 @@ enum stage { ST_CONNECT, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_EOM, ST_EOH,
 #define BODY_CHUNK	65535
 #define MAX_MILTERS	4
 #define MAX_HEADERS	16384	/* tests/faults sends 10,000 */
+#define MAX_ADDED	16		/* fields earlier milters added */
 #define IO_TIMEOUT	30		/* seconds */
 
 enum outcome { OUT_ACCEPT, OUT_CONTINUE, OUT_REJECT, OUT_TEMPFAIL,
@@ -128,6 +134,9 @@ struct mconn {
 };
 
 struct worker {
+	struct header added[MAX_ADDED];	/* this message, by earlier milters */
+	bool	 added_top[MAX_ADDED];	/* inserted (above) or added (below) */
+	size_t	 nadded;
 	pthread_t tid;
 	unsigned id;
 	double	*lat;			/* milliseconds */
@@ -426,13 +435,52 @@ send_macros(struct mconn *m, struct pkt *p, char cmd, enum stage st,
 	pkt_start(p, CMD_MACRO);
 	pkt_add(p, &cmd, 1);
 	for (; kv[0] != NULL; kv += 2) {
-		if (!macro_wanted(m, st, kv[0]))
+		/* Postfix leaves out a macro it has no value for (no SASL
+		 * login: no {auth_authen}); rspamd takes one present but
+		 * empty as an authenticated sender and skips its checks. */
+		if (*kv[1] == '\0' || !macro_wanted(m, st, kv[0]))
 			continue;
 		pkt_str(p, kv[0]);
 		pkt_str(p, kv[1]);
 		any = true;
 	}
 	return !any || pkt_send(m->fd, p);
+}
+
+/* Remember a field a milter added, for the milters after it. */
+static void
+header_added(struct worker *w, const struct pkt *p, bool top)
+{
+	const char *a = p->buf + 5, *end = p->buf + p->len;
+	size_t nl, vl;
+	char *v;
+
+	if (top)
+		a += 4;
+	if (w->nadded == MAX_ADDED || a >= end ||
+	    (nl = strnlen(a, (size_t)(end - a))) + 1 >= (size_t)(end - a))
+		return;
+	vl = strnlen(a + nl + 1, (size_t)(end - a) - nl - 1);
+	/* Stored like the message's own: with a leading space. */
+	v = xrealloc(NULL, vl + 2);
+	v[0] = ' ';
+	memcpy(v + 1, a + nl + 1, vl);
+	v[vl + 1] = '\0';
+	w->added[w->nadded].name = strndup(a, nl);
+	w->added[w->nadded].value = v;
+	if (w->added[w->nadded].name == NULL)
+		oom();
+	w->added_top[w->nadded++] = top;
+}
+
+static void
+header_added_clear(struct worker *w)
+{
+	while (w->nadded > 0) {
+		w->nadded--;
+		free(w->added[w->nadded].name);
+		free(w->added[w->nadded].value);
+	}
 }
 
 /*
@@ -463,7 +511,12 @@ step(struct mconn *m, struct pkt *p, bool noreply, struct worker *w,
 		case RPL_QUARANTINE:
 			*quarantined = true;
 			/* FALLTHROUGH */
-		default:	/* a modification: h i m e + - 2 b ... */
+		case 'h':	/* SMFIR_ADDHEADER */
+		case 'i':	/* SMFIR_INSHEADER: the index first */
+			w->mods++;
+			header_added(w, p, c == 'i');
+			continue;
+		default:	/* a modification: m e + - 2 b ... */
 			w->mods++;
 			continue;
 		}
@@ -594,15 +647,29 @@ message_to(struct mconn *m, struct pkt *p, struct worker *w,
 		if (!settle(m, c, p, out) || m->done)
 			return *out != OUT_ERROR;
 	}
-	for (i = 0; i < nheaders && !(m->pflags & P_NOHDRS); i++) {
-		const char *v = headers[i].value;
+	/* Inserted fields (newest first), the message's, added ones. */
+	for (i = 0; i < w->nadded + nheaders + w->nadded &&
+	    !(m->pflags & P_NOHDRS); i++) {
+		const struct header *h;
+		const char *v;
 
+		if (i < w->nadded) {
+			if (!w->added_top[w->nadded - 1 - i])
+				continue;
+			h = &w->added[w->nadded - 1 - i];
+		} else if (i < w->nadded + nheaders)
+			h = &headers[i - w->nadded];
+		else if (w->added_top[i - w->nadded - nheaders])
+			continue;
+		else
+			h = &w->added[i - w->nadded - nheaders];
+		v = h->value;
 		/* Without HDR_LEADSPC, Postfix drops the leading space. */
 		if (!(m->pflags & P_HDR_LEADSPC))
 			while (*v == ' ' || *v == '\t')
 				v++;
 		pkt_start(p, CMD_HEADER);
-		pkt_str(p, headers[i].name);
+		pkt_str(p, h->name);
 		pkt_str(p, v);
 		c = step(m, p, m->pflags & P_NR_HDR, w, q);
 		if (!settle(m, c, p, out) || m->done)
@@ -645,14 +712,14 @@ message_run(struct mconn *ms, struct pkt *p, struct worker *w,
 	int c;
 
 	snprintf(qid, sizeof(qid), "%02X%08lX", w->id & 0xff, seq);
-	for (i = 0; i < nmilters; i++)
-		if (!ms[i].done && !message_to(&ms[i], p, w, qid, &out, &q))
-			return OUT_ERROR;
-		else if (out != OUT_CONTINUE)
-			return out;
+	header_added_clear(w);
 	for (i = 0; i < nmilters; i++) {
 		struct mconn *m = &ms[i];
 
+		if (!m->done && !message_to(m, p, w, qid, &out, &q))
+			return OUT_ERROR;
+		else if (out != OUT_CONTINUE)
+			return out;
 		if (m->done) {
 			any_accept = true;
 			continue;
@@ -758,6 +825,7 @@ worker_main(void *arg)
 		}
 		session_end(ms, &p);
 	}
+	header_added_clear(w);
 	free(p.buf);
 	return NULL;
 }

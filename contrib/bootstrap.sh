@@ -17,8 +17,17 @@ if [ "${DMARCD_NO_APT:-0}" != 1 ]; then
 	# Postfix is for tests/e2e only: no system configuration, no questions.
 	echo 'postfix postfix/main_mailer_type select No configuration' |
 	    debconf-set-selections
+	# The benchmark's incumbents (opendkim, opendmarc, rspamd) must not
+	# start as services: bench/compare.sh runs them with private configs.
+	own_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		own_policy=yes
+	fi
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $pkgs
+	[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 [ -x configure ] || autoreconf -fi

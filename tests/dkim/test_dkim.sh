@@ -101,6 +101,11 @@ verify "$tmp/pass" -b 7
 expect "pass: body fed in 7-byte chunks" 'result=pass'
 verify "$tmp/pass" -l
 expect "pass: every line end given as bare LF (folding and body)" 'result=pass'
+verify "$tmp/pass" -l -b 1
+expect "pass: bare LF line ends, body fed one byte at a time" 'result=pass'
+verify "$tmp/pass" -r 3
+expect "three verifications in one process: the parsed key is reused" \
+    'result=pass' '^keycache hits=2 misses=1$'
 sign "$tmp/msg" "$tmp/simple-lf" -k "$tmp/rsa2048.pem" -d example.com \
     -s s2048 -c simple/simple
 verify "$tmp/simple-lf" -l

@@ -19,7 +19,9 @@
 # record.  Add every record before nsd_fixture_start.
 #
 # Variables a test may set before sourcing: NSD_FIXTURE_USER (default
-# "nobody" when root; NSD runs as that user after binding).
+# "nobody" when root; NSD runs as that user after binding),
+# NSD_FIXTURE_PORT (a fixed port instead of a random one: only inside a
+# private network namespace, as bench/compare.sh does for port 53).
 # After nsd_fixture_start: NSD_PORT, NSD_SERVER ("127.0.0.1:PORT"),
 # NSD_DIR (the private directory), NSD_PID.
 #
@@ -28,6 +30,7 @@
 # driver, or drill/dig when present.
 
 NSD_FIXTURE_USER=${NSD_FIXTURE_USER-}
+NSD_FIXTURE_PORT=${NSD_FIXTURE_PORT-}
 NSD_ZONE_NEGTTL=${NSD_ZONE_NEGTTL:-300}
 NSD_DIR=
 NSD_PID=
@@ -206,6 +209,7 @@ nsd_fixture_start() {
 		_r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 		# Below the ephemeral range (32768-60999), see postfix-fixture.sh.
 		NSD_PORT=$(( 10000 + (_r + _try * 7919) % 22000 ))
+		NSD_PORT=${NSD_FIXTURE_PORT:-$NSD_PORT}
 		NSD_SERVER="127.0.0.1:$NSD_PORT"
 		_nsd_write_conf
 		: >"$NSD_DIR/nsd.log"

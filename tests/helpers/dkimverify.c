@@ -2,14 +2,17 @@
  * dkimverify.c - run one message through auth/dkim.c, for the tests.
  *
  *   dkimverify [-l] [-k KEYTABLE] [-n MAXSIGS] [-b CHUNK] [-m MAXFIELDS]
- *              [-L MAXFIELDLEN] FILE|-
+ *              [-L MAXFIELDLEN] [-r REPEAT] FILE|-
  *
  * KEYTABLE stands in for DNS (format in keytable.h, the same as
  * Mail::DKIM's FAKE_DNS.dat).  Header fields are fed one at a time as a
  * milter would, the body in CHUNK-byte pieces (default 4096; -b 1 feeds
  * byte by byte).  -l passes every line end as bare LF instead (header
  * folding as some MTAs hand it to milters, and the body as read from a
- * Unix file).  Output, one line per signature, then a summary:
+ * Unix file).  -r verifies the message REPEAT times in one process (the
+ * parsed-key cache, auth/dkim_keycache.c) and adds a "keycache hits=H
+ * misses=M" line.  Output, for the last run, one line per signature,
+ * then a summary:
  *
  *   d=example.com s=sel a=rsa-sha256 bits=2048 b=AbCdEfGhIjKl testing=n result=pass reason=ok
  *   summary=pass queries=1 status=ok
@@ -33,7 +36,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dkimverify [-l] [-k keytable] [-n maxsigs] "
-	    "[-b chunk] [-m maxfields] [-L maxfieldlen] file\n");
+	    "[-b chunk] [-m maxfields] [-L maxfieldlen] [-r repeat] file\n");
 	exit(EX_USAGE);
 }
 
@@ -67,16 +70,18 @@ main(int argc, char **argv)
 	const char *table = NULL;
 	enum dkimv_status st;
 	size_t nsigs, i, chunk = 4096, lineno = 0;
+	unsigned long hits, misses, repeat = 1, r;
 	int ch, lf = 0;
 
 	dkimv_config_init(&conf);
-	while ((ch = getopt(argc, argv, "b:k:lL:m:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:k:lL:m:n:r:")) != -1) {
 		switch (ch) {
 		case 'l': lf = 1; break;
 		case 'b': chunk = strtoul(optarg, NULL, 10); break;
 		case 'k': table = optarg; break;
 		case 'L': conf.max_header_len = strtoul(optarg, NULL, 10); break;
 		case 'm': conf.max_headers = strtoul(optarg, NULL, 10); break;
+		case 'r': repeat = strtoul(optarg, NULL, 10); break;
 		case 'n': conf.max_sigs = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		default: usage();
@@ -84,7 +89,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || chunk == 0)
+	if (argc != 1 || chunk == 0 || repeat == 0)
 		usage();
 	if ((kt = keytable_new()) == NULL)
 		return EX_OSERR;
@@ -102,25 +107,28 @@ main(int argc, char **argv)
 		fprintf(stderr, "dkimverify: %s\n", dkimv_strerror(st));
 		return EX_SOFTWARE;
 	}
-	if ((st = dkimv_new(vl, argv[0], keytable_lookup, kt, &v)) !=
-	    DKIMV_OK) {
-		fprintf(stderr, "dkimverify: %s\n", dkimv_strerror(st));
-		return EX_SOFTWARE;
-	}
-	for (i = 0; i < m.nfields; i++) {
-		if (lf)
-			m.fields[i].valuelen = crlf_to_lf(m.fields[i].value,
-			    m.fields[i].valuelen);
-		(void)dkimv_header(v, m.fields[i].name, m.fields[i].value,
+	for (i = 0; lf && i < m.nfields; i++)
+		m.fields[i].valuelen = crlf_to_lf(m.fields[i].value,
 		    m.fields[i].valuelen);
-	}
-	(void)dkimv_eoh(v);
 	if (lf)	/* m.body points into m.data, which is ours to change */
 		m.bodylen = crlf_to_lf(m.data + (m.body - m.data), m.bodylen);
-	for (i = 0; i < m.bodylen; i += chunk)
-		(void)dkimv_body(v, (const unsigned char *)m.body + i,
-		    m.bodylen - i < chunk ? m.bodylen - i : chunk);
-	st = dkimv_finish(v, &sigs, &nsigs);
+	/* -r: the same message again in one process; the last run is shown. */
+	for (r = 0, v = NULL; r < repeat; r++) {
+		dkimv_free(v);
+		if ((st = dkimv_new(vl, argv[0], keytable_lookup, kt, &v)) !=
+		    DKIMV_OK) {
+			fprintf(stderr, "dkimverify: %s\n", dkimv_strerror(st));
+			return EX_SOFTWARE;
+		}
+		for (i = 0; i < m.nfields; i++)
+			(void)dkimv_header(v, m.fields[i].name,
+			    m.fields[i].value, m.fields[i].valuelen);
+		(void)dkimv_eoh(v);
+		for (i = 0; i < m.bodylen; i += chunk)
+			(void)dkimv_body(v, (const unsigned char *)m.body + i,
+			    m.bodylen - i < chunk ? m.bodylen - i : chunk);
+		st = dkimv_finish(v, &sigs, &nsigs);
+	}
 	for (i = 0; i < nsigs; i++)
 		printf("d=%s s=%s a=%s bits=%u b=%s testing=%s result=%s "
 		    "reason=%s\n", or_dash(sigs[i].domain),
@@ -131,6 +139,10 @@ main(int argc, char **argv)
 	printf("summary=%s queries=%zu status=%s\n",
 	    dkimv_result_name(dkimv_summary(sigs, nsigs)), keytable_queries(kt),
 	    st == DKIMV_OK ? "ok" : dkimv_strerror(st));
+	if (repeat > 1) {
+		dkimv_keycache_counts(&hits, &misses);
+		printf("keycache hits=%lu misses=%lu\n", hits, misses);
+	}
 	dkimv_free(v);
 	dkimv_lib_free(vl);
 	keytable_free(kt);
