@@ -198,10 +198,25 @@ for d in $domains; do
 	    -s sel -a rsa-sha256 "$T/$d-unsigned" >"$T/$d"
 done
 
+# milter_sock NAME: where a milter of ours listens.  COMPARE_SOCKETS=unix
+# puts dmarcd and the no-op milter on unix sockets in $T (world
+# connectable), as a milter on the MTA's own host is usually run: no
+# Nagle and no delayed ACK between Postfix and the milter.  The
+# incumbents stay on TCP as configured here.
+milter_sock() {
+	if [ "${COMPARE_SOCKETS:-inet}" = unix ]; then
+		echo "unix:$T/$1.sock"
+	else
+		echo "inet:$(free_port)@127.0.0.1"
+	fi
+}
+chmod a+x "$NSD_DIR"; chmod a+rx "$T"
+
 # dmarcd.
-DM_SOCK=inet:$(free_port)@127.0.0.1
+DM_SOCK=$(milter_sock dmarcd)
 cat >"$T/dmarcd/dmarcd.conf" <<CONF
 Socket $DM_SOCK
+SocketMode 0666
 PidFile $T/dmarcd/dmarcd.pid
 UserID nobody
 Syslog no
@@ -219,7 +234,7 @@ PIDS="$PIDS $DM_PID"
 # the same directory, on the same file system.
 mkdir -p "$T/dmarcd-r"
 chown nobody "$T/dmarcd-r"
-DMR_SOCK=inet:$(free_port)@127.0.0.1
+DMR_SOCK=$(milter_sock dmarcd-r)
 sed -e "s|^Socket .*|Socket $DMR_SOCK|" -e "s|$T/dmarcd/|$T/dmarcd-r/|" \
     "$T/dmarcd/dmarcd.conf" >"$T/dmarcd-r/dmarcd.conf"
 echo "HistoryDurability relaxed" >>"$T/dmarcd-r/dmarcd.conf"
@@ -230,8 +245,10 @@ DMR_PID=$!
 PIDS="$PIDS $DMR_PID"
 
 # The no-op milter.
-NOOP_SOCK=inet:$(free_port)@127.0.0.1
-"$top_builddir/bench/noop_milter" -p "$NOOP_SOCK" >"$T/noop.log" 2>&1 &
+NOOP_SOCK=$(milter_sock noop)
+# umask 0: libmilter creates a unix socket with the process's umask.
+(umask 0 && exec "$top_builddir/bench/noop_milter" -p "$NOOP_SOCK") \
+    >"$T/noop.log" 2>&1 &
 NOOP_PID=$!
 PIDS="$PIDS $NOOP_PID"
 wait_milter dmarcd "$DM_PID" "$DM_SOCK" "$T/dmarcd/log"
