@@ -14,7 +14,10 @@
  *   B  body chunk          E  end of message         A  abort
  *   Q  quit                K  quit, new connection follows
  * A packet that does not fit or is malformed ends the connection, as
- * libmilter does.  The libmilter calls the callbacks make (smfi_getpriv,
+ * libmilter does.  A header or end-of-headers after the end of headers
+ * aborts the message and is ignored, as libmilter's state machine does
+ * (the MTA cannot send them then); a HELO inside a message is passed on
+ * without libmilter's abort, which is harsher on the callbacks.  The libmilter calls the callbacks make (smfi_getpriv,
  * smfi_setreply, smfi_insheader...) are link-time replacements below: this
  * program does not link libmilter.
  *
@@ -408,6 +411,7 @@ struct fz_conn {
 	SMFICTX	 ctx;
 	bool	 open;		/* xxfi_close is due */
 	bool	 in_msg;	/* MAIL seen, no end yet */
+	bool	 eoh;		/* end of headers seen */
 	unsigned nfrom;		/* From fields of the message */
 };
 
@@ -545,6 +549,7 @@ do_mail(struct fz_conn *fc, char *d, size_t n)
 	if (fc->in_msg)
 		(void)milter_desc.xxfi_abort(&fc->ctx);
 	fc->in_msg = true;
+	fc->eoh = false;
 	fc->nfrom = 0;
 	fc->ctx.ninserted_ar = 0;
 	rc = milter_desc.xxfi_envfrom(&fc->ctx, argv);
@@ -558,6 +563,11 @@ do_header(struct fz_conn *fc, char *d, size_t n)
 
 	if (nl + 1 >= n || !fc->in_msg)
 		return;
+	if (fc->eoh) {
+		(void)milter_desc.xxfi_abort(&fc->ctx);
+		fc->in_msg = false;
+		return;
+	}
 	if (strcasecmp(d, "From") == 0)
 		fc->nfrom++;
 	msg_reply(fc, milter_desc.xxfi_header(&fc->ctx, d, d + nl + 1));
@@ -644,8 +654,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			do_header(&fc, (char *)pkt, n);
 			break;
 		case 'N':
-			if (fc.in_msg)
+			if (fc.in_msg && fc.eoh) {
+				(void)milter_desc.xxfi_abort(&fc.ctx);
+				fc.in_msg = false;
+			} else if (fc.in_msg) {
+				fc.eoh = true;
 				msg_reply(&fc, milter_desc.xxfi_eoh(&fc.ctx));
+			}
 			break;
 		case 'B':
 			if (fc.in_msg)
