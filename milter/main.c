@@ -51,7 +51,7 @@ usage(void)
  * the configuration, to root): writable by everyone, or writable by a
  * group other than root's and the one dmarcd runs as.  A world-writable
  * directory with the sticky bit (/tmp) is allowed: others cannot replace
- * what is in it.  what names the key ("-c" for the file itself).
+ * what is in it.  what names the key, or "configuration file".
  */
 static void
 check_not_writable(const char *what, const char *path, bool missing_ok)
