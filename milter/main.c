@@ -46,18 +46,77 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* Refuse a configuration file others may write (STYLE.md: least
- * privilege; a writable config is a way to root the daemon). */
+/*
+ * Refuse a file or directory others may write (STYLE.md: least privilege;
+ * a writable configuration or history is a way into the daemon and, for
+ * the configuration, to root): writable by everyone, or writable by a
+ * group other than root's and the one dmarcd runs as.  A world-writable
+ * directory with the sticky bit (/tmp) is allowed: others cannot replace
+ * what is in it.  what names the key, or "configuration file".
+ */
+static void
+check_not_writable(const char *what, const char *path, bool missing_ok)
+{
+	struct stat st;
+	struct group *gr;
+
+	if (stat(path, &st) != 0) {
+		if (missing_ok && errno == ENOENT)
+			return;
+		fatal(EX_NOINPUT, "%s %s: %s", what, path, strerror(errno));
+	}
+	if ((st.st_mode & S_IWOTH) &&
+	    !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))
+		fatal(EX_CONFIG, "%s %s: writable by everyone; refusing to "
+		    "use it (chmod o-w %s)", what, path, path);
+	if ((st.st_mode & S_IWGRP) && st.st_gid != 0 &&
+	    st.st_gid != getegid()) {
+		gr = getgrgid(st.st_gid);
+		fatal(EX_CONFIG, "%s %s: writable by group %s; refusing to use "
+		    "it (chmod g-w %s)", what, path, gr != NULL ? gr->gr_name :
+		    "(unknown)", path);
+	}
+}
+
 static void
 check_conf_file(const char *path)
 {
-	struct stat st;
+	check_not_writable("configuration file", path, false);
+}
 
-	if (stat(path, &st) != 0)
-		fatal(EX_NOINPUT, "%s: %s", path, strerror(errno));
-	if (st.st_mode & S_IWOTH)
-		fatal(EX_CONFIG, "%s: writable by everyone; refusing to use "
-		    "it (chmod o-w %s)", path, path);
+/*
+ * Once running as UserID: the history's file and its directory - the
+ * SQLite database, or with PostgreSQL the spool.  Missing ones are left
+ * to the store, which says why it cannot create them.
+ */
+static void
+check_state_paths(void)
+{
+	const char *key = "HistoryDatabase", *p = fixed.history;
+	char *dir, *slash;
+
+	if (strncmp(p, "sqlite://", 9) == 0)
+		p += 9;
+	else if (strncmp(p, "sqlite:", 7) == 0)
+		p += 7;
+	else if (strstr(p, "://") != NULL) {
+		key = "HistorySpool";
+		if ((p = fixed.spool) == NULL)
+			return;
+	}
+	check_not_writable(key, p, true);
+	if ((dir = mem_strdup(p)) == NULL)
+		fatal(EX_OSERR, "out of memory");
+	if ((slash = strrchr(dir, '/')) == NULL)
+		check_not_writable(key, ".", true);
+	else {
+		if (slash == dir)
+			slash[1] = '\0';	/* "/file": the root */
+		else
+			*slash = '\0';
+		check_not_writable(key, dir, true);
+	}
+	mem_free(dir);
 }
 
 static void
@@ -160,27 +219,58 @@ socket_nodelay(void)
 	}
 }
 
-/* Permissions and owner of a unix socket, after it is bound. */
-static void
-socket_perms(void)
+/* The path of a unix socket, or NULL for inet. */
+static const char *
+socket_path(void)
 {
-	const char *path = NULL;
+	if (strncmp(fixed.socket, "unix:", 5) == 0)
+		return fixed.socket + 5;
+	if (strncmp(fixed.socket, "local:", 6) == 0)
+		return fixed.socket + 6;
+	return NULL;
+}
+
+static mode_t
+socket_mode(void)
+{
 	unsigned long mode;
-	char *end, *owner;
+	char *end;
+
+	mode = strtoul(fixed.socket_mode, &end, 8);
+	if (*fixed.socket_mode == '\0' || *end != '\0' || mode > 0777)
+		fatal(EX_CONFIG, "%s: SocketMode %s: expected octal, e.g. 0660",
+		    config_file, fixed.socket_mode);
+	if (mode & S_IWOTH)
+		log_msg(LOG_WARNING, "%s: SocketMode %s: every local user may "
+		    "talk to the milter", config_file, fixed.socket_mode);
+	return (mode_t)mode;
+}
+
+/*
+ * Bind the listener.  A unix socket is created under a umask that leaves
+ * at most SocketMode, so it is never open wider, not even for a moment;
+ * then it gets exactly SocketMode and SocketOwner.
+ */
+static void
+socket_open(void)
+{
+	const char *path = socket_path();
+	mode_t mode = 0, old = 0;
+	char *owner;
 	uid_t uid;
 	gid_t gid;
 
-	if (strncmp(fixed.socket, "unix:", 5) == 0)
-		path = fixed.socket + 5;
-	else if (strncmp(fixed.socket, "local:", 6) == 0)
-		path = fixed.socket + 6;
+	if (path != NULL) {
+		mode = socket_mode();
+		old = umask(~mode & 0777);
+	}
+	if (smfi_opensocket(true) != MI_SUCCESS)
+		fatal(EX_UNAVAILABLE, "%s: Socket %s: cannot listen (in use, "
+		    "or no permission)", config_file, fixed.socket);
 	if (path == NULL)
 		return;
-	mode = strtoul(fixed.socket_mode, &end, 8);
-	if (*end != '\0' || mode > 0777)
-		fatal(EX_CONFIG, "%s: SocketMode %s: expected octal, e.g. 0660",
-		    config_file, fixed.socket_mode);
-	if (chmod(path, (mode_t)mode) != 0)
+	umask(old);
+	if (chmod(path, mode) != 0)
 		fatal(EX_OSERR, "%s: chmod: %s", path, strerror(errno));
 	if (fixed.socket_owner != NULL) {
 		lookup_user(fixed.socket_owner, &uid, &gid, &owner);
@@ -358,16 +448,14 @@ main(int argc, char **argv)
 	if (smfi_setconn((char *)fixed.socket) != MI_SUCCESS)
 		fatal(EX_CONFIG, "%s: Socket %s: not a valid milter socket",
 		    config_file, fixed.socket);
-	if (smfi_opensocket(true) != MI_SUCCESS)
-		fatal(EX_UNAVAILABLE, "%s: Socket %s: cannot listen (in use, "
-		    "or no permission)", config_file, fixed.socket);
-	socket_perms();
+	socket_open();
 	socket_nodelay();
 	if (!foreground && daemon(0, 0) != 0)
 		fatal(EX_OSERR, "cannot go to the background: %s",
 		    strerror(errno));
 	write_pidfile();
 	drop_privileges();
+	check_state_paths();
 	if (fixed.use_syslog) {
 		log_close();
 		log_open("dmarcd", true, settings_facility(fixed.facility));

@@ -75,6 +75,7 @@ struct msg {
 	char	*message_id;		/* skipped messages: for the row */
 	struct verify_facts facts;	/* strings point into conn and here */
 	char	*mail_from;
+	char	*helo;			/* a copy: HELO may come again */
 	char	 key[33];
 	time_t	 received;
 	struct strbuf *fr_headers;	/* FailureReports: original fields */
@@ -102,6 +103,7 @@ msg_free(struct msg *m)
 	verify_free(m->v);
 	settings_unref(m->s);
 	mem_free(m->mail_from);
+	mem_free(m->helo);
 	mem_free(m->message_id);
 	if (m->fr_headers != NULL)
 		strbuf_release(m->fr_headers);
@@ -274,7 +276,10 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		goto fail;
 	m->facts.have_ip = c->have_ip;
 	m->facts.client_ip = c->ip;
-	m->facts.helo = c->helo;
+	/* The facts outlive a second HELO in the same connection. */
+	if (c->helo != NULL && (m->helo = mem_strdup(c->helo)) == NULL)
+		goto fail;
+	m->facts.helo = m->helo;
 	m->facts.mail_from = m->mail_from;
 	m->facts.trusted = is_trusted(m->s, c);
 	auth = smfi_getsymval(ctx, macro_auth);
