@@ -39,7 +39,9 @@ static const struct {
 	{ "report", cmd_report,
 	    "build aggregate reports from the history (--dry-run)" },
 	{ "import", cmd_import,
-	    "store received aggregate reports (xml, gz, zip, eml)" },
+	    "store received aggregate and failure reports" },
+	{ "domain", cmd_domain,
+	    "add, remove or list the owned domains of import" },
 	{ "expire", cmd_expire,
 	    "delete history rows older than --days N" },
 };
