@@ -254,6 +254,8 @@ static void
 conclude(struct imp *m, const char *name, enum ingest_status is,
     struct strbuf *err)
 {
+	unsigned long stored_before = m->stored;
+
 	if (is == INGEST_ERR_CALLBACK && m->duplicate && m->sst == STORE_OK) {
 		m->duplicates++;
 		print(m, name, "duplicate", NULL);
@@ -285,8 +287,11 @@ conclude(struct imp *m, const char *name, enum ingest_status is,
 			    strbuf_cstr(err) : ingest_strerror(is));
 		}
 	}
-	if (m->rdns != NULL)
+	/* PTR lookups for stored reports only, after their commit */
+	if (m->rdns != NULL && m->stored > stored_before)
 		import_rdns_flush(m->rdns);
+	else if (m->rdns != NULL)
+		import_rdns_discard(m->rdns);
 }
 
 static const struct ingest_handlers *

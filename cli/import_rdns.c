@@ -117,12 +117,32 @@ seen_mark(struct import_rdns *r, const char *ip)
 	return true;			/* table full: no more lookups */
 }
 
+/* Whether ip was handled this run (no marking). */
+static bool
+seen_has(const struct import_rdns *r, const char *ip)
+{
+	unsigned i = hash(ip) & (RDNS_SEEN_SLOTS - 1), k;
+
+	for (k = 0; k < RDNS_SEEN_SLOTS; k++) {
+		const char *slot = r->seen[(i + k) & (RDNS_SEEN_SLOTS - 1)];
+
+		if (slot == NULL)
+			return false;
+		if (strcmp(slot, ip) == 0)
+			return true;
+	}
+	return true;
+}
+
 void
 import_rdns_note(struct import_rdns *r, const char *ip)
 {
 	char **nv;
 
-	if (r == NULL || ip == NULL || *ip == '\0' || seen_mark(r, ip))
+	/* bounded: a report of many rows keeps at most RDNS_MAX_PER_RUN
+	 * (duplicates among them are skipped when flushed) */
+	if (r == NULL || ip == NULL || *ip == '\0' || seen_has(r, ip) ||
+	    r->npending >= RDNS_MAX_PER_RUN || r->done >= RDNS_MAX_PER_RUN)
 		return;
 	if (r->npending == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 16;
@@ -222,8 +242,21 @@ import_rdns_flush(struct import_rdns *r)
 	if (r == NULL)
 		return;
 	for (i = 0; i < r->npending; i++) {
-		resolve_one(r, r->pending[i]);
+		if (!seen_mark(r, r->pending[i]))
+			resolve_one(r, r->pending[i]);
 		free(r->pending[i]);
 	}
+	r->npending = 0;
+}
+
+void
+import_rdns_discard(struct import_rdns *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->npending; i++)
+		free(r->pending[i]);
 	r->npending = 0;
 }

@@ -20,5 +20,7 @@ void	 import_rdns_note(struct import_rdns *, const char *ip);
 /* Resolve the remembered IPs whose rdns row is missing or older than
  * ImportReverseDNSMaxAge, store the outcome, and forget them. */
 void	 import_rdns_flush(struct import_rdns *);
+/* Forget the remembered IPs (the report was not stored). */
+void	 import_rdns_discard(struct import_rdns *);
 
 #endif

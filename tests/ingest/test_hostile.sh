@@ -71,7 +71,7 @@ XML
 run() {	# name file reason-substring
 	db=$tmp/h.db
 	rm -f "$db"
-	/usr/bin/time -v -o "$tmp/time.txt" "$ctl" -c /dev/null import \
+	/usr/bin/time -v -o "$tmp/time.txt" "$ctl" -c /dev/null import --no-rdns \
 	    --database "$db" "$2" > "$tmp/out.txt" 2>&1
 	rc=$?
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
