@@ -25,6 +25,9 @@ if [ ! -x /usr/bin/time ]; then
 fi
 rm -rf "$tmp"
 mkdir -p "$tmp"
+# the hostile reports are about an owned domain, so that only the caps
+# can stop them
+printf 'OwnedDomains example.com\nImportReverseDNS no\n' > "$tmp/dmarcd.conf"
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
 export ASAN_OPTIONS
 
@@ -71,7 +74,7 @@ XML
 run() {	# name file reason-substring
 	db=$tmp/h.db
 	rm -f "$db"
-	/usr/bin/time -v -o "$tmp/time.txt" "$ctl" -c /dev/null import --no-rdns \
+	/usr/bin/time -v -o "$tmp/time.txt" "$ctl" -c "$tmp/dmarcd.conf" import \
 	    --database "$db" "$2" > "$tmp/out.txt" 2>&1
 	rc=$?
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
