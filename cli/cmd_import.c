@@ -623,6 +623,11 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		    EX_CONFIG : st == STORE_ERR_OPEN ? EX_CANTCREAT :
 		    EX_SOFTWARE;
 	}
+	/* HistoryDurability: 0 full, 1 relaxed (confkeys.c) */
+	store_importer_set_durability(m.im, conf_enum(ctx->conf,
+	    "HistoryDurability") == 1 ? STORE_DURABILITY_RELAXED :
+	    STORE_DURABILITY_FULL, &err);
+	strbuf_reset(&err);
 	n = conf_list(ctx->conf, "OwnedDomains", &list);
 	for (i = 0; i < n; i++)
 		owned_add(&m, list[i]);

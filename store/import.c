@@ -142,6 +142,25 @@ store_importer_close(struct store_importer *im)
 	free(im);
 }
 
+enum store_status
+store_importer_set_durability(struct store_importer *im,
+    enum store_durability d, struct strbuf *err)
+{
+	bool relaxed = d == STORE_DURABILITY_RELAXED;
+
+	if (im->pg != NULL)
+		return import_pg_set_durability(im->pg, relaxed, err);
+	/* the history is in WAL mode (sqlite.c): NORMAL fsyncs the WAL at
+	 * checkpoints only, and a crash of the process loses nothing */
+	if (sqlite3_exec(im->db, relaxed ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot set synchronous: %s", im->path,
+		    sqlite3_errmsg(im->db));
+		return STORE_ERR_CONFIG;
+	}
+	return STORE_OK;
+}
+
 static void
 bind_s(sqlite3_stmt *st, int i, const char *v)
 {

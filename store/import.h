@@ -55,6 +55,13 @@ struct store_importer;
 struct store_importer *store_importer_open(const char *uri,
 	    enum store_status *st, struct strbuf *err);
 void	 store_importer_close(struct store_importer *);
+/* STORE_DURABILITY_FULL (the default): a report is on disk when its
+ * commit returns (SQLite synchronous=FULL, PostgreSQL synchronous_commit
+ * on); RELAXED: a crash of the machine (not of the process) may lose the
+ * last commits (synchronous=NORMAL in WAL mode, synchronous_commit
+ * off), for bulk imports. */
+enum store_status store_importer_set_durability(struct store_importer *,
+	    enum store_durability, struct strbuf *err);
 
 /* Begin a report: STORE_OK and *duplicate=false with a transaction
  * open; STORE_OK and *duplicate=true when (org_name, report_id, domain)

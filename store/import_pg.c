@@ -217,6 +217,14 @@ simple(struct import_pg *p, const char *sql, struct strbuf *err)
 }
 
 enum store_status
+import_pg_set_durability(struct import_pg *p, bool relaxed,
+    struct strbuf *err)
+{
+	return simple(p, relaxed ? "SET synchronous_commit = off" :
+	    "SET synchronous_commit = on", err) ? STORE_OK : STORE_ERR_CONFIG;
+}
+
+enum store_status
 import_pg_begin(struct import_pg *p, const struct store_agg_report *a,
     bool *duplicate, struct strbuf *err)
 {
