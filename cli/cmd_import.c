@@ -51,6 +51,7 @@
 
 struct imp {
 	struct store_importer *im;
+	struct ingest_handlers h;	/* the callbacks below, ctx this */
 	struct import_rdns *rdns;
 	bool	 json, any_domain, progress;
 	char	**owned;		/* lower case, no trailing dot */
@@ -294,26 +295,13 @@ conclude(struct imp *m, const char *name, enum ingest_status is,
 		import_rdns_discard(m->rdns);
 }
 
-static const struct ingest_handlers *
-handlers(struct imp *m)
-{
-	static struct ingest_handlers h;
-
-	h.report = on_report;
-	h.record = on_record;
-	h.failure = on_failure;
-	h.ctx = m;
-	return &h;
-}
-
 static void
 import_buffer(struct imp *m, const void *b, size_t len, const char *name)
 {
 	struct strbuf err = STRBUF_INIT;
 
 	reset_input(m, name);
-	conclude(m, name, ingest_buffer_with(b, len, handlers(m), &err),
-	    &err);
+	conclude(m, name, ingest_buffer_with(b, len, &m->h, &err), &err);
 	strbuf_release(&err);
 }
 
@@ -416,7 +404,7 @@ import_file(struct imp *m, const char *path)
 		return;
 	}
 	reset_input(m, path);
-	conclude(m, path, ingest_fd_with(fd, handlers(m), &err), &err);
+	conclude(m, path, ingest_fd_with(fd, &m->h, &err), &err);
 	strbuf_release(&err);
 	close(fd);
 }
@@ -580,6 +568,10 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	int ch, rc;
 
 	memset(&m, 0, sizeof(m));
+	m.h.report = on_report;
+	m.h.record = on_record;
+	m.h.failure = on_failure;
+	m.h.ctx = &m;
 	strbuf_init(&m.serr);
 	strbuf_init(&m.reason);
 	while ((ch = getopt_long(argc, argv, "jd:h", opts, NULL)) != -1) {

@@ -34,7 +34,7 @@ bool
 ingest_mbox_next(const char *buf, size_t len, size_t *off,
     struct strbuf *msg)
 {
-	size_t i = *off, ls, le, q;
+	size_t i = *off, ls, le, q, start, skip;
 	bool blank = true, found = false;
 
 	strbuf_reset(msg);
@@ -54,22 +54,32 @@ ingest_mbox_next(const char *buf, size_t len, size_t *off,
 		*off = len;
 		return false;
 	}
+	/* first the message's end, so that one past the size limit is
+	 * skipped without being copied */
+	start = i;
 	while (i < len) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 
-		ls = i;
 		le = nl != NULL ? (size_t)(nl - buf) + 1 : len;
-		if (blank && is_from(buf + ls, len - ls))
+		if (blank && is_from(buf + i, len - i))
 			break;
-		blank = le - ls == 1 || (le - ls == 2 && buf[ls] == '\r');
+		blank = le - i == 1 || (le - i == 2 && buf[i] == '\r');
+		i = le;
+	}
+	if (msg->limit > 0 && i - start > msg->limit) {
+		msg->failed = true;
+		*off = i;
+		return true;
+	}
+	for (ls = start; ls < i; ls = le) {
+		const char *nl = memchr(buf + ls, '\n', i - ls);
+
+		le = nl != NULL ? (size_t)(nl - buf) + 1 : i;
 		/* mboxrd: ">From ", ">>From "... lose one ">" */
 		for (q = ls; q < le && buf[q] == '>'; q++)
 			;
-		if (q > ls && is_from(buf + q, len - q))
-			ls++;
-		if (!strbuf_failed(msg))
-			strbuf_append(msg, buf + ls, le - ls);
-		i = le;
+		skip = q > ls && is_from(buf + q, le - q) ? 1 : 0;
+		strbuf_append(msg, buf + ls + skip, le - ls - skip);
 	}
 	*off = i;
 	/* the blank line before the next separator belongs to the mbox */
