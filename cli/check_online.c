@@ -7,8 +7,10 @@
  * destination (RFC 9990 section 3, RFC 7489 section 7.1); SPF
  * (check_spf.c); DKIM keys (check_dkim.c); and a one-line readiness
  * verdict.  Output as text or as the checker's JSON, a superset of seed
- * 003's shape.  Left out: the aggregate-report history of the store in
- * the verdict.
+ * 003's shape.  The verdict also reads the aggregate reports imported
+ * for the domain (dmarcctl import) when a database is given: legitimate
+ * sources still failing DMARC block the next policy step and are named
+ * (the rule: check_blocker_add(), documented in dmarcctl(8)).
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "check_online.h"
 #include "cli.h"
@@ -40,11 +43,18 @@ static const struct check_code_info codes[] = {
 	{ "dmarc_ruf_unauthorized", "dmarc", LOW, 0,
 	  "RFC 9991; RFC 7489 7.1",
 	  "Ask the report receiver to publish the record shown." },
+	{ "dmarc_lookup_error", "dmarc", CRIT, 0,
+	  "RFC 9989 4.10 (scored as dmarc_missing)",
+	  "Publish one TXT record of at most 8192 bytes at _dmarc, without "
+	  "a CNAME loop; receivers cannot read this one." },
 	{ "spf_missing", "spf", HIGH, 15, "RFC 7208 4.5 (weight ours)",
 	  "Publish one SPF record listing the hosts that send your mail, "
 	  "ending in -all." },
 	{ "spf_multiple", "spf", HIGH, 15, "RFC 7208 4.5",
 	  "Merge the SPF records into one." },
+	{ "spf_lookup_error", "spf", HIGH, 15, "RFC 7208 4.4, 4.5",
+	  "Publish one TXT record that receivers can read: at most 4096 "
+	  "bytes, no CNAME loop; they return permerror for this one." },
 	{ "spf_syntax", "spf", HIGH, 15, "RFC 7208 4.6, 12",
 	  "Fix the record's syntax; receivers return permerror." },
 	{ "spf_include_missing", "spf", HIGH, 10, "RFC 7208 5.2, 6.1",
@@ -164,10 +174,14 @@ check_dns_failed(struct check_report *rep, const char *name, const char *why)
 	rep->dns_error = strbuf_steal(&m);
 }
 
-/* The TXT strings at _dmarc.<name> into *a; false on a temporary failure. */
+/*
+ * The TXT strings at _dmarc.<name> into *a; false on a temporary failure.
+ * An answer that cannot be read for good (over a bound, a CNAME loop) is
+ * noted in *unreadable (a new string naming it, freed by the caller).
+ */
 static bool
 dmarc_txt(struct check_report *rep, struct dns_resolver *res,
-    const char *name, struct dns_answer *a)
+    const char *name, struct dns_answer *a, char **unreadable)
 {
 	struct strbuf q = STRBUF_INIT;
 	enum dns_status st;
@@ -176,6 +190,13 @@ dmarc_txt(struct check_report *rep, struct dns_resolver *res,
 	st = dns_query_txt(res, strbuf_cstr(&q), NULL, a);
 	if (st != DNS_OK && dns_status_is_temporary(st))
 		check_dns_failed(rep, strbuf_cstr(&q), dns_strerror(st));
+	else if (st != DNS_OK && st != DNS_NXDOMAIN && st != DNS_NODATA &&
+	    *unreadable == NULL) {
+		strbuf_appendf(&q, ": %s", dns_strerror(st));
+		if (strbuf_failed(&q))
+			nomem();
+		*unreadable = strbuf_steal(&q);
+	}
 	strbuf_release(&q);
 	return !rep->dns_failed;
 }
@@ -308,6 +329,7 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 	const char *found_at = NULL, *org = NULL;
 	const struct dmarc_record *r;
 	enum discover_status dst;
+	char *unreadable = NULL;
 	int rc = 0;
 
 	dns_answer_init(&a);
@@ -322,7 +344,9 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 		goto done;
 	}
 	org = dr->orgdomain;
-	if (!dmarc_txt(rep, d->res, dr->author, &a))
+	if (org != NULL)
+		rep->org_domain = check_strdup(org);
+	if (!dmarc_txt(rep, d->res, dr->author, &a, &unreadable))
 		goto done;
 	/*
 	 * Nothing at the domain's own _dmarc name: grade what discovery
@@ -332,7 +356,7 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 	    strcmp(dr->policy_domain, dr->author) != 0) {
 		dns_answer_clear(&a);
 		found_at = dr->policy_domain;
-		if (!dmarc_txt(rep, d->res, found_at, &a))
+		if (!dmarc_txt(rep, d->res, found_at, &a, &unreadable))
 			goto done;
 	}
 	if (grade_answer(rep, &a, found_at, org) != 0) {
@@ -340,6 +364,13 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 		    rep->domain);
 		rc = -1;
 		goto done;
+	}
+	/* Not "no record": one is there that receivers cannot read. */
+	if (unreadable != NULL && !rep->grade->present) {
+		drop_grade_issues(rep->grade, "dmarc_missing");
+		check_issue_add(rep, "dmarc_lookup_error", NULL, NULL,
+		    "%s: receivers cannot read the DMARC record, so no "
+		    "DMARC policy applies", unreadable);
 	}
 	if (rep->grade->valid && (r = rep->grade->parsed) != NULL) {
 		check_report_auth(rep, d, org, r->rua, r->nrua, false);
@@ -351,6 +382,7 @@ check_dmarc(struct check_report *rep, const struct cli_discovery *d)
 		}
 	}
 done:
+	mem_free(unreadable);
 	dns_answer_clear(&a);
 	discover_result_free(dr);
 	return rc;
@@ -370,31 +402,204 @@ has_errors(const struct check_report *rep)
 	return false;
 }
 
-/* One line on the policy progression (seed: none, quarantine, reject). */
-static const char *
+/*
+ * The issues that only say where the domain stands on the progression
+ * (none, quarantine, reject): they are what the verdict reports, not
+ * what holds it back.
+ */
+static bool
+is_progression(const char *code)
+{
+	return strcmp(code, "dmarc_policy_none") == 0 ||
+	    strcmp(code, "dmarc_policy_quarantine") == 0 ||
+	    strcmp(code, "dmarc_low_pct") == 0;
+}
+
+/* Errors (critical, high) other than the progression ones. */
+static size_t
+blocking_errors(const struct check_report *rep)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rep->grade->nissues; i++)
+		if (rep->grade->issues[i].severity <= GRADE_SEV_HIGH &&
+		    !is_progression(rep->grade->issues[i].code))
+			n++;
+	for (i = 0; i < rep->nissues; i++)
+		if (rep->issues[i].info->severity <= GRADE_SEV_HIGH)
+			n++;
+	return n;
+}
+
+/*
+ * A source of the reports is legitimate when some of its messages pass
+ * DMARC (aligned SPF or DKIM pass), or when its raw results show an SPF
+ * or DKIM pass for the organizational domain or below it (the domain's
+ * own mail that fails only alignment).  It blocks the next step when at
+ * least CHECK_READY_FAIL_PCT per cent of its messages fail DMARC.  The
+ * blockers named are those with the most failing messages.
+ */
+static int
+check_blocker_add(const struct store_agg_source *src, void *arg)
+{
+	struct check_history *h = arg;
+	struct check_blocker *b;
+	uint64_t failed = src->messages - src->passed;
+	size_t i, min = 0;
+
+	if (src->passed == 0 && src->auth_passed == 0)
+		return 0;
+	h->legitimate++;
+	if (failed == 0 || failed * 100 < src->messages *
+	    CHECK_READY_FAIL_PCT)
+		return 0;
+	h->blocking++;
+	if (h->nblockers < CHECK_MAX_BLOCKERS)
+		b = &h->blockers[h->nblockers++];
+	else {
+		for (i = 1; i < h->nblockers; i++)
+			if (h->blockers[i].messages - h->blockers[i].passed <
+			    h->blockers[min].messages - h->blockers[min].passed)
+				min = i;
+		b = &h->blockers[min];
+		if (b->messages - b->passed >= failed)
+			return 0;
+	}
+	memset(b, 0, sizeof(*b));
+	snprintf(b->source_ip, sizeof(b->source_ip), "%s", src->source_ip);
+	b->messages = src->messages;
+	b->passed = src->passed;
+	b->auth_passed = src->auth_passed;
+	return 0;
+}
+
+static int
+blocker_cmp(const void *a, const void *b)
+{
+	const struct check_blocker *x = a, *y = b;
+	uint64_t fx = x->messages - x->passed, fy = y->messages - y->passed;
+
+	if (fx != fy)
+		return fx > fy ? -1 : 1;
+	return strcmp(x->source_ip, y->source_ip);
+}
+
+/* Read the imported reports of the policy domain; -1 after an error. */
+static int
+check_history_read(struct check_report *rep, const char *database,
+    unsigned days)
+{
+	struct check_history *h = &rep->hist;
+	struct strbuf err = STRBUF_INIT;
+	const struct grade_result *g = rep->grade;
+	enum store_status st;
+
+	h->database = database;
+	h->days = days;
+	if (database == NULL || !g->valid || g->policy_domain == NULL)
+		return 0;
+	st = store_agg_sources(database, g->policy_domain,
+	    rep->org_domain != NULL ? rep->org_domain : g->policy_domain,
+	    days, &h->sum, check_blocker_add, h, &err);
+	if (st != STORE_OK) {
+		cli_error("check", "%s: %s", rep->domain, strbuf_cstr(&err));
+		strbuf_release(&err);
+		return -1;
+	}
+	strbuf_release(&err);
+	qsort(h->blockers, h->nblockers, sizeof(h->blockers[0]), blocker_cmp);
+	return 0;
+}
+
+static void
+append_blockers(struct strbuf *v, const struct check_history *h)
+{
+	size_t i;
+
+	strbuf_appendf(v, "%llu legitimate source%s still fail%s DMARC: ",
+	    (unsigned long long)h->blocking, h->blocking == 1 ? "" : "s",
+	    h->blocking == 1 ? "s" : "");
+	for (i = 0; i < h->nblockers; i++)
+		strbuf_appendf(v, "%s%s (%llu of %llu failing)", i ? ", " : "",
+		    h->blockers[i].source_ip, (unsigned long long)
+		    (h->blockers[i].messages - h->blockers[i].passed),
+		    (unsigned long long)h->blockers[i].messages);
+	if (h->blocking > h->nblockers)
+		strbuf_appendf(v, " and %llu more", (unsigned long long)
+		    (h->blocking - h->nblockers));
+}
+
+/*
+ * One line on the policy progression (seed: none, then quarantine, then
+ * reject), starting with the verdict: "not protected", "monitoring",
+ * "ready for quarantine", "ready for reject" or "enforcing".
+ */
+static char *
 check_verdict(const struct check_report *rep)
 {
 	const struct grade_result *g = rep->grade;
-	bool errors = has_errors(rep);
+	const struct check_history *h = &rep->hist;
+	struct strbuf v = STRBUF_INIT;
+	const char *next = "quarantine";
+	size_t errors = blocking_errors(rep);
 
-	if (!g->valid)
-		return "not protected: publish a valid DMARC record (p=none) "
-		    "and read the reports";
-	switch (g->policy) {
-	case DMARC_POLICY_REJECT:
-		if (g->percentage >= 0 && g->percentage < 100)
-			return "enforcing (reject) on part of the mail: "
-			    "remove pct";
-		return "enforcing: p=reject";
-	case DMARC_POLICY_QUARANTINE:
-		return errors ? "quarantine: fix the errors before p=reject" :
-		    "ready for reject once the reports show no legitimate "
-		    "failures";
-	default:
-		return errors ? "monitoring: fix the errors before "
-		    "p=quarantine" : "monitoring: ready for quarantine once "
-		    "the reports show no legitimate failures";
+	if (!g->valid) {
+		strbuf_appends(&v, "not protected: publish a valid DMARC "
+		    "record (p=none) and read the reports");
+		goto done;
 	}
+	if (g->policy == DMARC_POLICY_REJECT && (g->percentage < 0 ||
+	    g->percentage >= 100)) {
+		strbuf_appends(&v, "enforcing: p=reject");
+		if (h->blocking > 0) {
+			strbuf_appends(&v, "; ");
+			append_blockers(&v, h);
+		}
+		goto done;
+	}
+	if (g->policy == DMARC_POLICY_REJECT || g->policy ==
+	    DMARC_POLICY_QUARANTINE)
+		next = "reject";
+	if (errors > 0 || h->blocking > 0) {
+		if (g->policy == DMARC_POLICY_NONE)
+			strbuf_appends(&v, "monitoring: p=none");
+		else if (g->policy == DMARC_POLICY_QUARANTINE)
+			strbuf_appends(&v, "enforcing: p=quarantine");
+		else
+			strbuf_appendf(&v, "enforcing: p=reject on %d%% of "
+			    "the mail", g->percentage);
+		if (errors > 0)
+			strbuf_appendf(&v, "; fix the %zu error%s first",
+			    errors, errors == 1 ? "" : "s");
+		if (h->blocking > 0) {
+			strbuf_appends(&v, "; ");
+			append_blockers(&v, h);
+		}
+		strbuf_appendf(&v, "; then p=%s%s", next, g->policy ==
+		    DMARC_POLICY_REJECT ? " for all mail" : "");
+		goto done;
+	}
+	strbuf_appendf(&v, "ready for %s: ", next);
+	if (g->policy == DMARC_POLICY_REJECT)
+		strbuf_appendf(&v, "drop pct=%d so that p=reject covers all "
+		    "mail; ", g->percentage);
+	if (h->database != NULL && h->sum.reports > 0)
+		strbuf_appendf(&v, "%llu aggregate report%s, %llu messages, "
+		    "%llu legitimate source%s, none failing",
+		    (unsigned long long)h->sum.reports,
+		    h->sum.reports == 1 ? "" : "s",
+		    (unsigned long long)h->sum.messages,
+		    (unsigned long long)h->legitimate,
+		    h->legitimate == 1 ? "" : "s");
+	else
+		strbuf_appendf(&v, "no aggregate reports read (%s); move once "
+		    "they show no legitimate source failing",
+		    h->database != NULL ? "none imported for this domain" :
+		    "give --database");
+done:
+	if (strbuf_failed(&v))
+		nomem();
+	return strbuf_steal(&v);
 }
 
 static int
@@ -451,6 +656,59 @@ json_issue(struct json *j, const struct check_issue *is)
 }
 
 static void
+json_time(struct json *j, const char *key, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
+	json_kv_string(j, key, buf);
+}
+
+/* The imported reports behind the verdict; null without --database. */
+static void
+write_json_history(const struct check_history *h, struct json *j)
+{
+	const struct check_blocker *b;
+	size_t i;
+
+	if (h->database == NULL) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_kv_int(j, "reports", (int64_t)h->sum.reports);
+	json_kv_int(j, "messages", (int64_t)h->sum.messages);
+	json_kv_int(j, "dmarc_pass", (int64_t)h->sum.passed);
+	json_kv_int(j, "sources", (int64_t)h->sum.sources);
+	json_kv_int(j, "legitimate_sources", (int64_t)h->legitimate);
+	json_kv_int(j, "window_days", h->days);
+	if (h->sum.reports > 0) {
+		json_time(j, "begin", h->sum.begin);
+		json_time(j, "end", h->sum.end);
+	}
+	json_kv_int(j, "failing_legitimate_sources", (int64_t)h->blocking);
+	json_key(j, "failing");
+	json_array_begin(j);
+	for (i = 0; i < h->nblockers; i++) {
+		b = &h->blockers[i];
+		json_object_begin(j);
+		json_kv_string(j, "source_ip", b->source_ip);
+		json_kv_int(j, "messages", (int64_t)b->messages);
+		json_kv_int(j, "dmarc_pass", (int64_t)b->passed);
+		json_kv_int(j, "dmarc_fail", (int64_t)(b->messages -
+		    b->passed));
+		json_kv_int(j, "authenticated_unaligned",
+		    (int64_t)b->auth_passed);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void
 write_json(const struct check_report *rep, struct json *j)
 {
 	const struct check_dkim_key *k;
@@ -493,7 +751,12 @@ write_json(const struct check_report *rep, struct json *j)
 	}
 	json_array_end(j);
 	json_object_end(j);
-	json_kv_string(j, "readiness", check_verdict(rep));
+	json_kv_string(j, "readiness", rep->verdict);
+	/* The verdict alone: the line up to its colon. */
+	json_key(j, "readiness_verdict");
+	json_stringn(j, rep->verdict, strcspn(rep->verdict, ":"));
+	json_key(j, "reports");
+	write_json_history(&rep->hist, j);
 	json_kv_int(j, "score", rep->score);
 	json_key(j, "issues");
 	json_array_begin(j);
@@ -560,7 +823,15 @@ write_text(const struct check_report *rep)
 			    k->algorithm != NULL ? k->algorithm : "?",
 			    k->key_bits, k->testing ? ", testing" : "");
 	}
-	printf("  readiness: %s\n", check_verdict(rep));
+	if (rep->hist.database != NULL)
+		printf("  reports: %llu imported, %llu messages, %llu passing "
+		    "DMARC, %llu sources (%llu legitimate)\n",
+		    (unsigned long long)rep->hist.sum.reports,
+		    (unsigned long long)rep->hist.sum.messages,
+		    (unsigned long long)rep->hist.sum.passed,
+		    (unsigned long long)rep->hist.sum.sources,
+		    (unsigned long long)rep->hist.legitimate);
+	printf("  readiness: %s\n", rep->verdict);
 	for (i = 0; i < g->nissues; i++)
 		print_issue(tty, g->issues[i].severity, g->issues[i].code,
 		    g->issues[i].message, g->issues[i].remediation,
@@ -578,6 +849,8 @@ report_clear(struct check_report *rep)
 	size_t i;
 
 	mem_free(rep->domain);
+	mem_free(rep->org_domain);
+	mem_free(rep->verdict);
 	mem_free(rep->dns_error);
 	grade_result_free(rep->grade);
 	check_spf_clear(&rep->spf);
@@ -590,10 +863,15 @@ report_clear(struct check_report *rep)
 	}
 }
 
-/* Check one domain; print it; return its exit status. */
+/*
+ * Check one domain; print it (sink NULL) or write its JSON into sink;
+ * return its exit status.  With a sink, a failure that leaves no JSON
+ * writes its reason into sink instead.
+ */
 static int
 check_one(const struct cli_discovery *d, const char *domain, bool json,
-    const char *const *sels, size_t nsels)
+    const char *const *sels, size_t nsels, const char *database,
+    unsigned days, struct strbuf *sink)
 {
 	struct check_report *rep;
 	struct strbuf out = STRBUF_INIT;
@@ -604,12 +882,19 @@ check_one(const struct cli_discovery *d, const char *domain, bool json,
 		nomem();
 	rep->domain = check_strdup(domain);
 	if (check_dmarc(rep, d) != 0) {
+		if (sink != NULL)
+			strbuf_appendf(sink, "%s: not a domain that can be "
+			    "checked", domain);
 		rc = EX_DATAERR;
 		goto done;
 	}
 	if (rep->grade == NULL) {
-		cli_error("check", "%s: DNS failure: %s", domain,
-		    rep->dns_error);
+		if (sink != NULL)
+			strbuf_appendf(sink, "%s: DNS failure: %s", domain,
+			    rep->dns_error);
+		else
+			cli_error("check", "%s: DNS failure: %s", domain,
+			    rep->dns_error);
 		rc = EX_TEMPFAIL;
 		goto done;
 	}
@@ -618,14 +903,25 @@ check_one(const struct cli_discovery *d, const char *domain, bool json,
 	check_spf_run(rep, d->res);
 	check_dkim_run(rep, d->res, sels, nsels);
 	rep->score = check_score(rep);
-	if (json) {
+	if (check_history_read(rep, database, days) != 0) {
+		if (sink != NULL)
+			strbuf_appendf(sink, "%s: cannot read the report "
+			    "history", domain);
+		rc = EX_IOERR;
+		goto done;
+	}
+	rep->verdict = check_verdict(rep);
+	if (sink != NULL) {
+		json_init(&j, sink, true);
+		write_json(rep, &j);
+	} else if (json) {
 		json_init(&j, &out, true);
 		write_json(rep, &j);
 		printf("%s\n", strbuf_cstr(&out));
 	} else
 		write_text(rep);
 	rc = check_exit(rep);
-	if (rep->dns_failed)
+	if (rep->dns_failed && sink == NULL)
 		cli_error("check", "%s: DNS failure: %s (results are "
 		    "incomplete)", domain, rep->dns_error);
 done:
@@ -636,8 +932,16 @@ done:
 }
 
 int
+check_online_json(const struct cli_discovery *d, const char *domain,
+    const char *database, unsigned days, struct strbuf *out)
+{
+	return check_one(d, domain, true, NULL, 0, database, days, out);
+}
+
+int
 check_online(struct cli_ctx *ctx, struct cli_discovery *d, bool json,
-    const char *selectors, char **domains, int ndomains)
+    const char *selectors, const char *database, unsigned days,
+    char **domains, int ndomains)
 {
 	char *list = NULL, *p, *save = NULL;
 	const char *sels[CHECK_MAX_SELECTORS];
@@ -654,7 +958,7 @@ check_online(struct cli_ctx *ctx, struct cli_discovery *d, bool json,
 		goto done;
 	for (i = 0; i < ndomains; i++) {
 		rc = check_one(d, domains[i], json, selectors != NULL ? sels :
-		    NULL, nsels);
+		    NULL, nsels, database, days, NULL);
 		/* The worst status wins; DNS and usage failures over all. */
 		if (rc > 2 || (worst <= 2 && rc > worst))
 			worst = rc;

@@ -14,7 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/strbuf.h"
 #include "policy/grade.h"
+#include "store/aggsources.h"
 
 struct dns_resolver;
 
@@ -23,6 +25,11 @@ struct dns_resolver;
 #define CHECK_SPF_MAX_LOOKUPS	10	/* RFC 7208 section 4.6.4 */
 #define CHECK_SPF_MAX_VOID	2	/* RFC 7208 section 4.6.4 */
 #define CHECK_SPF_WALK_CAP	40	/* records fetched while counting */
+#define CHECK_MAX_BLOCKERS	10	/* failing sources named */
+#define CHECK_READY_FAIL_PCT	2	/* a legitimate source failing for at
+					   least this share blocks the next
+					   policy step */
+#define CHECK_REPORT_DAYS	30	/* report window, --days */
 
 struct check_code_info {
 	const char *code;
@@ -60,8 +67,26 @@ struct check_dkim_key {
 	bool	 revoked;		/* empty p= */
 };
 
+/* A legitimate source of the imported reports that still fails DMARC. */
+struct check_blocker {
+	char	 source_ip[46];
+	uint64_t messages, passed, auth_passed;
+};
+
+/* What the imported aggregate reports say (--database, HistoryDatabase). */
+struct check_history {
+	const char *database;		/* NULL: none read */
+	unsigned days;			/* window, days before the last report */
+	struct store_agg_summary sum;
+	uint64_t legitimate;		/* sources judged legitimate */
+	uint64_t blocking;		/* of which still failing */
+	struct check_blocker blockers[CHECK_MAX_BLOCKERS];
+	size_t	 nblockers;		/* named (the first, most failing) */
+};
+
 struct check_report {
 	char	*domain;
+	char	*org_domain;		/* from discovery, or NULL */
 	struct grade_result *grade;
 	struct check_spf spf;
 	struct check_dkim_key dkim[CHECK_MAX_SELECTORS];
@@ -71,6 +96,8 @@ struct check_report {
 	bool	 dns_failed;		/* a temporary DNS failure */
 	char	*dns_error;		/* what failed, for the message */
 	int	 score;			/* grade score minus online weights */
+	struct check_history hist;
+	char	*verdict;		/* the readiness line */
 };
 
 /* Record an issue (message printf-style).  Unknown codes abort. */
@@ -99,8 +126,23 @@ struct cli_discovery;
  * text or JSON, and return the worst exit status: 0, 1 (warnings),
  * 2 (errors), EX_TEMPFAIL (DNS failure), or another sysexits code.
  */
+/* database: imported reports to read (NULL: none); days: their window. */
 int	check_online(struct cli_ctx *, struct cli_discovery *, bool json,
-	    const char *selectors, char **domains, int ndomains);
+	    const char *selectors, const char *database, unsigned days,
+	    char **domains, int ndomains);
+
+/*
+ * The JSON of `dmarcctl check --json DOMAIN` (built-in DKIM selectors;
+ * the report history of database over days, or none when database is
+ * NULL) into out, for GET /api/v1/check; d must be open
+ * (cli_discovery_open with DNS).  Returns the exit status check_online()
+ * would; when no JSON could be made (EX_DATAERR: not a checkable name,
+ * EX_TEMPFAIL without a DMARC answer, EX_IOERR: the history could not
+ * be read) out holds the reason instead.  Not thread-safe: one call at
+ * a time per d.
+ */
+int	check_online_json(const struct cli_discovery *, const char *domain,
+	    const char *database, unsigned days, struct strbuf *out);
 
 /* Allocation helpers of the CLI: out of memory ends the program. */
 char	*check_strdup(const char *);

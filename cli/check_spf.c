@@ -198,6 +198,12 @@ check_spf_run(struct check_report *rep, struct dns_resolver *res)
 	st = spf_fetch(&w, rep->domain, &s->record, &s->nrecords);
 	if (dns_status_is_temporary(st))
 		return;
+	if (st != DNS_OK && st != DNS_NXDOMAIN && st != DNS_NODATA) {
+		check_issue_add(rep, "spf_lookup_error", NULL, NULL,
+		    "the TXT records of %s cannot be read (%s): receivers "
+		    "return permerror", rep->domain, dns_strerror(st));
+		return;
+	}
 	s->present = s->record != NULL;
 	if (!s->present) {
 		check_issue_add(rep, "spf_missing", rep->domain, snippet,

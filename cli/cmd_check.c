@@ -2,7 +2,8 @@
  * cmd_check.c - dmarcctl check: grade a DMARC record.
  *
  *   dmarcctl check [--json] [--selector S,...] [--nameserver IP[:PORT]]
- *       [--method treewalk|psl] [--psl-file F] DOMAIN...
+ *       [--method treewalk|psl] [--psl-file F] [--database URI]
+ *       [--days N] DOMAIN...
  *   dmarcctl check --record 'v=DMARC1; ...' [--domain D] [--json]
  *   dmarcctl check --list-codes [--json]
  *
@@ -16,6 +17,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,7 +38,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: dmarcctl check [--json] [--selector S,...] "
 	    "[--nameserver IP[:PORT]]\n"
-	    "           [--method treewalk|psl] [--psl-file FILE] DOMAIN...\n"
+	    "           [--method treewalk|psl] [--psl-file FILE]\n"
+	    "           [--database URI] [--days N] DOMAIN...\n"
 	    "       dmarcctl check --record TEXT [--domain DOMAIN] [--json]\n"
 	    "       dmarcctl check --list-codes [--json]\n");
 }
@@ -136,6 +139,24 @@ print_text(const struct grade_result *g)
 		printf("  (%zu more issues not shown)\n", g->issues_dropped);
 }
 
+/*
+ * Without --database, the HistoryDatabase when it is a SQLite file that
+ * exists (the checker never creates one, and imports go to SQLite only).
+ */
+static const char *
+history_database(const struct cli_ctx *ctx)
+{
+	const char *db = conf_str(ctx->conf, "HistoryDatabase"), *path = db;
+
+	if (db == NULL || *db == '\0' || strncmp(db, "postgres", 8) == 0)
+		return NULL;
+	if (strncmp(path, "sqlite://", 9) == 0)
+		path += 9;
+	else if (strncmp(path, "sqlite:", 7) == 0)
+		path += 7;
+	return access(path, R_OK) == 0 ? db : NULL;
+}
+
 static void
 list_row(struct json *j, bool json, const char *code,
     enum grade_severity sev, int weight, const char *source)
@@ -190,6 +211,8 @@ cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-codes", no_argument, NULL, 'l' },
 		{ "selector", required_argument, NULL, 's' },
+		{ "database", required_argument, NULL, 'D' },
+		{ "days", required_argument, NULL, 'N' },
 		CLI_DISCOVERY_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -198,6 +221,10 @@ cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	struct grade_result *g = NULL;
 	enum grade_status st;
 	const char *record = NULL, *domain = "example.com", *sels = NULL;
+	const char *database = NULL;
+	unsigned days = CHECK_REPORT_DAYS;
+	char *end;
+	unsigned long ul;
 	struct cli_discovery d;
 	bool json = false, codes = false;
 	struct strbuf out = STRBUF_INIT;
@@ -214,6 +241,19 @@ cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		switch (ch) {
 		case 's':
 			sels = optarg;
+			break;
+		case 'D':
+			database = optarg;
+			break;
+		case 'N':
+			ul = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
+			    ul > 36500) {
+				cli_error(cmd, "--days %s: not a number of "
+				    "days (0-36500)", optarg);
+				return EX_USAGE;
+			}
+			days = (unsigned)ul;
 			break;
 		case 'r':
 			record = optarg;
@@ -237,9 +277,12 @@ cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (codes)
 		return list_codes(json);
-	if (record == NULL && optind < argc)
-		return check_online(ctx, &d, json, sels, argv + optind,
-		    argc - optind);
+	if (record == NULL && optind < argc) {
+		if (database == NULL)
+			database = history_database(ctx);
+		return check_online(ctx, &d, json, sels, database, days,
+		    argv + optind, argc - optind);
+	}
 	if (record == NULL || optind != argc) {
 		usage();
 		return EX_USAGE;

@@ -17,6 +17,8 @@
  *   NAME: rejected: REASON
  * or with --json one JSON object per line.  A progress bar on stderr
  * when it is a terminal and there are more than a few inputs.
+ * --imap URL reads a mailbox instead (import_imap.c), through
+ * import_fd().  After the run, alerts are looked for (alerts_run.c).
  * Exit (sysexits): EX_OK; EX_DATAERR when an input was rejected (but
  * EX_OK when reading stdin, so that Postfix does not bounce a report
  * we cannot use back to its sender); EX_TEMPFAIL when the database
@@ -36,9 +38,11 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/import.h"
 #include "cli/import_rdns.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -251,28 +255,33 @@ reset_input(struct imp *m, const char *name)
 
 /* The outcome of one input, from the ingest status and what the
  * callbacks saw. */
-static void
+static enum import_outcome
 conclude(struct imp *m, const char *name, enum ingest_status is,
     struct strbuf *err)
 {
 	unsigned long stored_before = m->stored;
+	enum import_outcome o;
 
 	if (is == INGEST_ERR_CALLBACK && m->duplicate && m->sst == STORE_OK) {
 		m->duplicates++;
+		o = IMPORT_DUPLICATE;
 		print(m, name, "duplicate", NULL);
 	} else if (is == INGEST_OK && m->failure) {
 		if (m->duplicate)
 			m->duplicates++;
 		else
 			m->stored++;
+		o = m->duplicate ? IMPORT_DUPLICATE : IMPORT_STORED;
 		print(m, name, m->duplicate ? "duplicate" : "stored", NULL);
 	} else if (is == INGEST_OK && m->begun) {
 		if (store_import_end(m->im, true, m->rep.nrecords, &m->serr) ==
 		    STORE_OK) {
 			m->stored++;
+			o = IMPORT_STORED;
 			print(m, name, "stored", NULL);
 		} else {
 			m->fatal = true;
+			o = IMPORT_FAILED;
 			print(m, name, "error", strbuf_cstr(&m->serr));
 		}
 	} else {
@@ -280,9 +289,11 @@ conclude(struct imp *m, const char *name, enum ingest_status is,
 			store_import_end(m->im, false, 0, NULL);
 		if (m->sst != STORE_OK) {
 			m->fatal = true;
+			o = IMPORT_FAILED;
 			print(m, name, "error", strbuf_cstr(&m->serr));
 		} else {
 			m->rejected++;
+			o = IMPORT_REJECTED;
 			print(m, name, "rejected", m->not_owned ?
 			    strbuf_cstr(&m->reason) : strbuf_len(err) ?
 			    strbuf_cstr(err) : ingest_strerror(is));
@@ -293,6 +304,7 @@ conclude(struct imp *m, const char *name, enum ingest_status is,
 		import_rdns_flush(m->rdns);
 	else if (m->rdns != NULL)
 		import_rdns_discard(m->rdns);
+	return o;
 }
 
 static void
@@ -374,6 +386,18 @@ done:
 	strbuf_release(&in);
 }
 
+enum import_outcome
+import_fd(struct imp *m, int fd, const char *name)
+{
+	struct strbuf err = STRBUF_INIT;
+	enum import_outcome o;
+
+	reset_input(m, name);
+	o = conclude(m, name, ingest_fd_with(fd, &m->h, &err), &err);
+	strbuf_release(&err);
+	return o;
+}
+
 static void
 import_file(struct imp *m, const char *path)
 {
@@ -403,9 +427,8 @@ import_file(struct imp *m, const char *path)
 		close(fd);
 		return;
 	}
-	reset_input(m, path);
-	conclude(m, path, ingest_fd_with(fd, &m->h, &err), &err);
 	strbuf_release(&err);
+	import_fd(m, fd, path);
 	close(fd);
 }
 
@@ -554,11 +577,18 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		{ "database", required_argument, NULL, 'd' },
 		{ "any-domain", no_argument, NULL, OPT_ANY },
 		{ "no-rdns", no_argument, NULL, OPT_NO_RDNS },
+		{ "imap", required_argument, NULL, 'I' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "imap-cafile", required_argument, NULL, 'C' },
+		{ "watch", no_argument, NULL, 'W' },
+		{ "interval", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct strbuf err = STRBUF_INIT;
 	struct inputs in = { NULL, 0 };
+	struct import_imap_opts io = { 0 };
+	time_t since = time(NULL);
 	struct imp m;
 	const char *db = NULL;
 	char *const *list;
@@ -588,15 +618,56 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_NO_RDNS:
 			rdns = false;
 			break;
+		case 'I':
+			io.url = optarg;
+			break;
+		case 'P':
+			io.password_file = optarg;
+			break;
+		case 'C':
+			io.cafile = optarg;
+			break;
+		case 'W':
+			io.watch = true;
+			break;
+		case 'N':
+			io.interval = strtol(optarg, NULL, 10);
+			if (io.interval < 1 || io.interval > 86400) {
+				cli_error("import", "--interval %s: want 1 to "
+				    "86400 seconds", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 			printf("usage: dmarcctl import [--json] [--any-domain] "
-			    "[--no-rdns] [--database URI] FILE|DIR|- ...\n");
+			    "[--no-rdns] [--database URI] FILE|DIR|- ...\n"
+			    "       dmarcctl import [--json] [--any-domain] "
+			    "[--no-rdns] [--database URI]\n"
+			    "           --imap imaps://USER@HOST[:PORT]/MAILBOX "
+			    "[--password-file FILE]\n"
+			    "           [--imap-cafile FILE] "
+			    "[--watch [--interval S]]\n");
 			return EX_OK;
 		default:
 			return EX_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	/* No input at all: the configured mailbox, if there is one. */
+	if (io.url == NULL && optind >= argc &&
+	    conf_str(ctx->conf, "ImportImapURL") != NULL &&
+	    *conf_str(ctx->conf, "ImportImapURL") != '\0')
+		io.url = conf_str(ctx->conf, "ImportImapURL");
+	if (io.url == NULL && (io.watch || io.password_file != NULL ||
+	    io.cafile != NULL)) {
+		cli_error("import", "--watch, --password-file and "
+		    "--imap-cafile go with --imap");
+		return EX_USAGE;
+	}
+	if (io.url != NULL && optind < argc) {
+		cli_error("import", "--imap takes no FILE arguments");
+		return EX_USAGE;
+	}
+	if (io.url == NULL && optind >= argc) {
 		cli_error("import", "no input: give FILE, DIR or - (stdin)");
 		return EX_USAGE;
 	}
@@ -631,6 +702,21 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (rdns)
 		m.rdns = import_rdns_new(ctx, m.im);
+	if (io.url != NULL) {
+		rc = import_imap(ctx, &m, &io, db);
+		import_rdns_free(m.rdns);
+		store_importer_close(m.im);
+		for (i = 0; i < m.nowned; i++)
+			free(m.owned[i]);
+		free(m.owned);
+		strbuf_release(&m.serr);
+		strbuf_release(&m.reason);
+		strbuf_release(&err);
+		if (rc != EX_OK)
+			return rc;
+		return m.fatal ? EX_IOERR : m.rejected > 0 ? EX_DATAERR :
+		    EX_OK;
+	}
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		expand(&m, &in, argv[i], 0);
 	m.progress = !m.json && in.n > PROGRESS_MIN &&
@@ -657,6 +743,7 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	fflush(stdout);
 	import_rdns_free(m.rdns);
 	store_importer_close(m.im);
+	alerts_after_import(ctx, db, since);
 	for (i = 0; i < m.nowned; i++)
 		free(m.owned[i]);
 	free(m.owned);

@@ -15,7 +15,11 @@
  * table first (store_report_claim(): racing runs on other nodes skip
  * it) and marked sent once every destination was sent or skipped for
  * good; after a failed send it stays claimed and the next run sends it
- * again, with the same (deterministic) report ID.
+ * again, to every destination (there is one state per report, not per
+ * destination), with the same (deterministic) report ID, by which the
+ * destinations that already had it recognise the copy.  A period that
+ * reaches into a UTC day not over yet is only built with --dry-run: sent,
+ * its report would be partial and the rest of the day never reported.
  */
 #include "config.h"
 
@@ -452,7 +456,7 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	enum store_status ss;
 	char host[256];
 	bool dry = false;
-	time_t from, to, day;
+	time_t from, to, day, now;
 	struct stat sb;
 	int ch, rc = EX_OK;
 
@@ -519,9 +523,18 @@ cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(cmd, "--out %s: not a directory", run.outdir);
 		return EX_CANTCREAT;
 	}
-	if (parse_period(period, time(NULL), &from, &to) != 0) {
+	now = time(NULL);
+	if (parse_period(period, now, &from, &to) != 0) {
 		cli_error(cmd, "--period %s: expected yesterday, YYYY-MM-DD "
 		    "or FROM..TO (at most %d days)", period, MAX_DAYS);
+		return EX_USAGE;
+	}
+	/* A day not over yet would be reported in part, and once marked
+	 * sent the rest of it would never be. */
+	if (!dry && to > now) {
+		cli_error(cmd, "--period %s: a UTC day in it has not ended "
+		    "yet; its report would be partial (--dry-run builds it "
+		    "without sending)", period);
 		return EX_USAGE;
 	}
 

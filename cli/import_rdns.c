@@ -7,11 +7,14 @@
  * with an rdns row younger than ImportReverseDNSMaxAge (7 days) is not
  * asked again, nor one already done in this run.  The PTR query goes
  * through dns/ (DNSTimeout, DNSRetries) with a 5 s deadline per IP and
- * a 10,000-IP cap per run; status is ok, nxdomain, nodata, timeout,
- * servfail or error, and a failure is cached like an answer (it is
- * asked again when it has aged).  org is the registrable domain of the
+ * a 10,000-IP cap per run; status is ok, nxdomain, nodata, servfail or
+ * error, each cached like an answer (asked again when it has aged); a
+ * timeout or network error is not cached, so the next run asks again.  org is the registrable domain of the
  * PTR name by the public suffix list (RFC 7489 section 3.2), a local
  * lookup: the RFC 9989 tree walk would cost DNS queries per name.
+ * When the resolver is unreachable (RDNS_MAX_DOWN lookups in a row time
+ * out or fail on the network), reverse DNS is given up for the run with
+ * one warning, so an offline host does not stall a bulk import.
  * Not done: forward-confirming the PTR name.
  */
 #include "config.h"
@@ -31,6 +34,7 @@
 #define RDNS_DEADLINE_MS	5000
 #define RDNS_MAX_PER_RUN	10000u
 #define RDNS_SEEN_SLOTS		(1u << 15)	/* power of two */
+#define RDNS_MAX_DOWN		3
 
 struct import_rdns {
 	struct store_importer *im;
@@ -41,6 +45,7 @@ struct import_rdns {
 	size_t	 npending, cap;
 	char	**seen;			/* open addressing: done this run */
 	unsigned done;
+	unsigned down;			/* lookups failed in a row */
 };
 
 struct import_rdns *
@@ -219,6 +224,18 @@ resolve_one(struct import_rdns *r, const char *ip)
 	r->done++;
 	dns_deadline_in(&dl, RDNS_DEADLINE_MS);
 	ds = dns_query(r->res, strbuf_cstr(&name), DNS_TYPE_PTR, &dl, &ans);
+	if (ds == DNS_ERR_TIMEOUT || ds == DNS_ERR_DEADLINE ||
+	    ds == DNS_ERR_NETWORK || ds == DNS_ERR_NO_SERVERS) {
+		if (++r->down == RDNS_MAX_DOWN) {
+			fprintf(stderr, "dmarcctl: import: reverse DNS given up "
+			    "for this run: %u lookups in a row failed (%s)\n",
+			    RDNS_MAX_DOWN, dns_strerror(ds));
+			r->done = RDNS_MAX_PER_RUN;
+		}
+		dns_answer_clear(&ans);
+		goto done;		/* not cached: asked again next run */
+	}
+	r->down = 0;
 	if (ds == DNS_OK && ans.nrr > 0 && ans.rr[0].u.name != NULL) {
 		ptr = ans.rr[0].u.name;
 		if (r->psl != NULL &&

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/import.h"
 #include "common/confkeys.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -42,8 +43,14 @@ static const struct {
 	    "store received aggregate and failure reports" },
 	{ "domain", cmd_domain,
 	    "add, remove or list the owned domains of import" },
+	{ "serve", cmd_serve,
+	    "serve the HTTP API and the dashboard" },
+	{ "token", cmd_token,
+	    "add, list or revoke API tokens" },
 	{ "expire", cmd_expire,
 	    "delete history rows older than --days N" },
+	{ "alerts", cmd_alerts,
+	    "list alerts found by import; mail a digest (digest)" },
 };
 
 int

@@ -93,6 +93,37 @@ const struct conf_key confkeys_dmarcd[] = {
 	{ "RejectText", NULL, CONF_STRING,
 	    "DMARC policy of %d (p=%p) rejects this message", 0, 0, NULL,
 	    "the 550 reply text; %d is the author domain, %p its policy" },
+	/* dmarcctl serve: the HTTP API and the dashboard */
+	{ "ServeListen", NULL, CONF_STRING, "127.0.0.1:8080", 0, 0, NULL,
+	    "ADDRESS:PORT (or [IPv6]:PORT) dmarcctl serve listens on" },
+	{ "ServeThreads", NULL, CONF_INT, "4", 1, 64, NULL,
+	    "threads of dmarcctl serve (1..64)" },
+	{ "ServeMaxConnections", NULL, CONF_INT, "256", 1, 100000, NULL,
+	    "open HTTP connections at most" },
+	{ "ServeMaxConnectionsPerIP", NULL, CONF_INT, "32", 1, 100000, NULL,
+	    "open HTTP connections per client address at most" },
+	{ "ServeTimeout", NULL, CONF_DURATION, "10s", 1000, 3600000, NULL,
+	    "an idle HTTP connection is closed after this long" },
+	{ "ServeMaxHeaderSize", NULL, CONF_INT, "16384", 4096, 1048576,
+	    NULL, "bytes for one request's line and headers (431 past it)" },
+	{ "ServeTLSCert", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "PEM certificate: serve HTTPS (with ServeTLSKey)" },
+	{ "ServeTLSKey", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "PEM private key of ServeTLSCert" },
+	{ "ServeUserID", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "user[:group] dmarcctl serve runs as; unset: UserID" },
+	{ "ServeMetricsToken", NULL, CONF_BOOL, "no", 0, 0, NULL,
+	    "yes: /metrics needs a bearer token too" },
+	{ "ServeCheckRate", NULL, CONF_INT, "10", 1, 100000, NULL,
+	    "/api/v1/check requests per minute and token" },
+	{ "ServeCheckCacheTTL", NULL, CONF_DURATION, "60s", 0, 3600000, NULL,
+	    "how long a /api/v1/check answer is reused" },
+	{ "WebRoot", NULL, CONF_PATH, PKGDATADIR "/web", 0, 0, NULL,
+	    "directory of the dashboard's files (/ and /static/)" },
+	{ "ChartJSDir", NULL, CONF_PATH, "/usr/share/javascript/chart.js", 0,
+	    0, NULL, "directory of Debian's libjs-chart.js "
+	    "(/static/vendor/chart.umd.js)" },
+
 	{ "HistoryDatabase", NULL, CONF_STRING,
 	    "/var/lib/dmarcd/history.sqlite", 0, 0, NULL,
 	    "SQLite file path (or sqlite:PATH) of the verdict history" },
@@ -142,6 +173,38 @@ const struct conf_key confkeys_dmarcd[] = {
 	{ "ReportClaimTimeout", NULL, CONF_DURATION, "3600s", 60000, 604800000,
 	    NULL, "age after which another run may take over a report claimed "
 	    "but not marked sent" },
+
+	/* dmarcctl import --imap (cli/import_imap.c) */
+	{ "ImportImapURL", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "imaps://USER@HOST[:PORT]/MAILBOX read by dmarcctl import when "
+	    "given no input" },
+	{ "ImportImapPasswordFile", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "file holding the IMAP password (mode 0600 or stricter)" },
+	{ "ImportImapCAFile", NULL, CONF_PATH, NULL, 0, 0, NULL,
+	    "PEM CA certificates that verify the IMAP server; unset: the "
+	    "system's" },
+	{ "ImportImapDoneFolder", NULL, CONF_STRING, "dmarc-processed", 0, 0,
+	    NULL, "IMAP folder that stored and duplicate reports move to" },
+	{ "ImportImapRejectedFolder", NULL, CONF_STRING, "dmarc-rejected", 0,
+	    0, NULL, "IMAP folder that rejected messages move to" },
+	{ "ImportImapPollInterval", NULL, CONF_DURATION, "300s", 1000,
+	    86400000, NULL, "dmarcctl import --watch: time between polls" },
+
+	/* alerts after dmarcctl import (store/alerts.c, cli/alerts_run.c) */
+	{ "AlertNewSourceMinMessages", NULL, CONF_INT, "10", 1, 1000000000,
+	    NULL, "messages a new sending source needs in a day to alert" },
+	{ "AlertPassRateDrop", NULL, CONF_INT, "10", 1, 100, NULL,
+	    "percentage points below the 7-day baseline that alert" },
+	{ "AlertPassRateMinMessages", NULL, CONF_INT, "100", 1, 1000000000,
+	    NULL, "messages the day and the baseline each need before a pass "
+	    "rate drop alerts" },
+	{ "AlertDkimFailMinMessages", NULL, CONF_INT, "10", 1, 1000000000,
+	    NULL, "DKIM failures in a day from a source that passed before "
+	    "that alert" },
+	{ "AlertWebhookURL", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "http(s) URL each new alert is POSTed to as JSON; unset: none" },
+	{ "AlertDigestTo", NULL, CONF_STRING, NULL, 0, 0, NULL,
+	    "address dmarcctl alerts digest mails new alerts to" },
 
 	/*
 	 * OpenDMARC keys with no effect here: accepted so its configuration

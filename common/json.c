@@ -239,6 +239,13 @@ json_null(struct json *j)
 }
 
 void
+json_raw(struct json *j, const char *text)
+{
+	json_value_prefix(j);
+	strbuf_appends(j->out, text);
+}
+
+void
 json_kv_string(struct json *j, const char *k, const char *v)
 {
 	json_key(j, k);

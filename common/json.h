@@ -41,6 +41,9 @@ void	json_uint(struct json *, uint64_t);
 void	json_double(struct json *, double);
 void	json_bool(struct json *, bool);
 void	json_null(struct json *);
+/* A value already serialized as JSON (the caller vouches for it, e.g.
+ * after validating it), inserted as is. */
+void	json_raw(struct json *, const char *);
 /* Shorthands for key + value. */
 void	json_kv_string(struct json *, const char *, const char *);
 void	json_kv_int(struct json *, const char *, int64_t);

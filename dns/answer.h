@@ -37,7 +37,8 @@ enum dns_status {
 	DNS_ERR_NOMEM,		/* allocation failed */
 	DNS_ERR_NO_SERVERS,	/* no nameserver configured */
 	/* permanent: the data itself is bad or over a bound */
-	DNS_ERR_REFUSED,	/* REFUSED, NOTIMP, FORMERR or other rcode */
+	DNS_ERR_REFUSED,	/* REFUSED, NOTIMP, FORMERR or other rcode
+				   (temporary: RFC 7208 section 5) */
 	DNS_ERR_MALFORMED,	/* the reply does not parse or match */
 	DNS_ERR_TRUNCATED,	/* TC set and TCP fallback disabled */
 	DNS_ERR_BADNAME,	/* the query name is not a valid domain */

@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "dns/resolver.h"
+#include "history.h"
 #include "milter.h"
 
 static const char *config_file = DMARCD_CONF_DEFAULT;
@@ -284,7 +285,7 @@ main(int argc, char **argv)
 	struct milter_settings *s;
 	struct verify_config vc;
 	struct dns_resolver *res;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, label = STRBUF_INIT;
 	enum verify_status vs;
 	enum store_status ss;
 	struct store_options so;
@@ -377,9 +378,19 @@ main(int argc, char **argv)
 	    STORE_DURABILITY_RELAXED;
 	so.spool_path = fixed.spool;
 	milter_daemon.store = store_open_opts(fixed.history, &so, &ss, &err);
+	/* A PostgreSQL URI may hold a password: never logged. */
+	store_uri_redact(&label, fixed.history);
 	if (milter_daemon.store == NULL)
-		fatal(EX_CANTCREAT, "HistoryDatabase %s: %s", fixed.history,
-		    strbuf_cstr(&err));
+		fatal(EX_CANTCREAT, "HistoryDatabase %s: %s",
+		    strbuf_cstr(&label), strbuf_cstr(&err));
+	strbuf_reset(&err);
+	store_last_error(milter_daemon.store, &err);
+	if (strbuf_len(&err) > 0)
+		/* PostgreSQL down: the MTA keeps its milter; rows wait in
+		 * the spool.  err names the database by its redacted label. */
+		log_msg(LOG_WARNING, "HistoryDatabase %s; starting "
+		    "anyway, records go to HistorySpool %s until it is back",
+		    strbuf_cstr(&err), fixed.spool);
 	milter_daemon.store_wait = fixed.history_full;
 	res = resolver_new();
 	milter_daemon.resolver = res;
@@ -394,17 +405,20 @@ main(int argc, char **argv)
 	pthread_detach(th);
 
 	log_msg(LOG_NOTICE, "dmarcd %s listening on %s, history %s (%s)",
-	    PACKAGE_VERSION, fixed.socket, fixed.history,
+	    PACKAGE_VERSION, fixed.socket, strbuf_cstr(&label),
 	    fixed.history_full ? "full" : "relaxed");
 	rc = smfi_main();
 
 	/* Stopped (SIGTERM): every verdict in the queue reaches the disk. */
+	(void)store_flush(milter_daemon.store);
+	history_log_stats(milter_daemon.store, "at stop");
 	if ((ss = store_close(milter_daemon.store)) != STORE_OK)
 		log_msg(LOG_ERR, "history: closing: %s", store_strerror(ss));
 	log_msg(LOG_NOTICE, "dmarcd stopped; history flushed");
 	if (fixed.pidfile != NULL)
 		unlink(fixed.pidfile);
 	settings_unref(boot);
+	strbuf_release(&label);
 	strbuf_release(&err);
 	return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }

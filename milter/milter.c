@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "failure_sender.h"
+#include "history.h"
 #include "milter.h"
 #include "record.h"
 #include "report/failure.h"
@@ -520,6 +521,7 @@ mlfi_eom(SMFICTX *ctx)
 	}
 	rc = msg_apply(ctx, c, vd, &a);
 done:
+	history_watch(milter_daemon.store);
 	strbuf_release(&line);
 	msg_free(m);
 	c->msg = NULL;

@@ -155,6 +155,22 @@ evaluate_merge(enum align_status acc, enum align_status st)
 
 /* RFC 9989 sections 5.3.3 and 5.3.4: alignment of each identifier that
  * authenticated.  Returns -1 on no memory. */
+/*
+ * RFC 9989 section 5.3.6: an identifier whose check ended in temperror
+ * (its DNS queries did not complete) and that would align leaves the
+ * verdict open: neither pass nor fail, so temperror, never a fail that
+ * applies p=reject to mail whose SPF lookup merely timed out.  One that
+ * would not align cannot change the verdict.
+ */
+static enum align_status
+evaluate_unfinished(enum eval_auth_result res, enum align_status al)
+{
+	if (res != EVAL_AUTH_TEMPERROR)
+		return al;
+	return al == ALIGN_PASS || al == ALIGN_ERR_TEMPFAIL ?
+	    ALIGN_ERR_TEMPFAIL : ALIGN_FAIL;
+}
+
 static int
 evaluate_align(const struct evaluate_options *opts,
     const struct discover_result *disc, struct evaluate_result *r,
@@ -171,13 +187,16 @@ evaluate_align(const struct evaluate_options *opts,
 	 * null reverse-path); a HELO-scope result never aligns.
 	 */
 	r->spf_aligned = ALIGN_FAIL;
-	if (r->spf_present && r->spf_result == EVAL_AUTH_PASS &&
+	if (r->spf_present && (r->spf_result == EVAL_AUTH_PASS ||
+	    r->spf_result == EVAL_AUTH_TEMPERROR) &&
 	    r->spf_scope == EVAL_SPF_MFROM) {
 		r->spf_aligned = spf_valid ? align_check_spf(&opts->org,
 		    r->header_from, aorg, r->spf_domain, rec->aspf) :
 		    ALIGN_ERR_DOMAIN;
 		if (r->spf_aligned == ALIGN_ERR_NOMEM)
 			return -1;
+		r->spf_aligned = evaluate_unfinished(r->spf_result,
+		    r->spf_aligned);
 	}
 
 	/* 4.4.1: "it is considered to produce a DMARC pass result if any
@@ -187,7 +206,8 @@ evaluate_align(const struct evaluate_options *opts,
 		struct evaluate_dkim *sig = &r->dkim[i];
 
 		sig->aligned = ALIGN_FAIL;
-		if (sig->result != EVAL_AUTH_PASS)
+		if (sig->result != EVAL_AUTH_PASS &&
+		    sig->result != EVAL_AUTH_TEMPERROR)
 			continue;
 		if (!dkim_valid[i]) {
 			sig->aligned = ALIGN_ERR_DOMAIN;
@@ -195,7 +215,7 @@ evaluate_align(const struct evaluate_options *opts,
 		}
 		/* The same d= twice needs no second tree walk. */
 		for (j = 0; j < i; j++) {
-			if (r->dkim[j].result == EVAL_AUTH_PASS &&
+			if (r->dkim[j].result == sig->result &&
 			    dkim_valid[j] &&
 			    strcmp(r->dkim[j].domain, sig->domain) == 0)
 				break;
@@ -207,6 +227,7 @@ evaluate_align(const struct evaluate_options *opts,
 			    r->header_from, aorg, sig->domain, rec->adkim);
 		if (sig->aligned == ALIGN_ERR_NOMEM)
 			return -1;
+		sig->aligned = evaluate_unfinished(sig->result, sig->aligned);
 		r->dkim_aligned = evaluate_merge(r->dkim_aligned,
 		    sig->aligned);
 	}

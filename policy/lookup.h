@@ -20,8 +20,8 @@ enum lookup_status {
 	LOOKUP_OK,		/* answer present (for TXT: txts/ntxt set) */
 	LOOKUP_NXDOMAIN,	/* the name does not exist */
 	LOOKUP_NODATA,		/* the name exists, no record of that type */
-	LOOKUP_TEMPFAIL,	/* timeout, SERVFAIL, network trouble */
-	LOOKUP_PERMFAIL		/* answer over a bound, malformed, REFUSED */
+	LOOKUP_TEMPFAIL,	/* timeout, SERVFAIL, REFUSED, network */
+	LOOKUP_PERMFAIL		/* answer over a bound, malformed */
 };
 
 /* Hard bounds on what a callback may hand back. */

@@ -53,8 +53,5 @@ struct store_backend {
 extern const struct store_backend store_backend_sqlite;
 extern const struct store_backend store_backend_pgsql;
 
-/* Append uri to out with the password of its authority, if any, hidden
- * ("postgresql://user:*****@host/db"), for messages. */
-void	 store_uri_redact(struct strbuf *out, const char *uri);
 
 #endif

@@ -4,13 +4,19 @@
  *
  * One write connection, used by the writer thread only, with a
  * statement timeout (busy_timeout_ms) so a stalled server fails a batch
- * instead of holding the milter: store.c then spools it.  A lost
- * connection is re-opened at the next batch.  A batch is one BEGIN ...
+ * instead of holding the milter: store.c then spools it.  A server that
+ * does not answer at all (stopped, hung host, dead network path) cannot
+ * enforce its own timeout, so the writer also waits for each answer with
+ * poll() for at most busy_timeout_ms + PG_CLIENT_GRACE_MS, and drops the
+ * connection when it runs out.  A lost connection is re-opened at the
+ * next batch (libpq's connect_timeout bounds that).  A batch is one BEGIN ...
  * COMMIT around a prepared INSERT ... ON CONFLICT DO NOTHING on the key
  * (node, message_key, author_index): replays from the spool, or the
  * same record from two tries, are no-ops, counted by the command tag.
  * FULL durability keeps synchronous_commit on; RELAXED turns it off for
- * the session.  Reads open their own connection per call.
+ * the session.  Reads open their own connection per call; the verdict
+ * scan (query) has no statement timeout, since it lasts as long as its
+ * caller takes to consume the rows.
  *
  * The schema is the SQLite one (schema.c) with PostgreSQL types, under
  * the same version numbers, migrated in one transaction under an
@@ -18,12 +24,20 @@
  * name the database by its URI with the password hidden.  Text that is
  * not valid UTF-8 (8-bit HELO or Message-ID) has its bad bytes replaced
  * by "?", since PostgreSQL refuses it and a refused row would block the
- * batch forever.  Leaves out: pipelining the inserts, TLS settings
- * other than what the URI says, starting while the database is down.
+ * batch forever.  With a spool (opt->spool_path), a server that
+ * cannot be reached at open is not an error: the writer connects, and
+ * creates or migrates the schema, at its first batch that gets through
+ * (until then store.c spools), so that an MTA keeps its milter while the
+ * database is down.  A server that answers but refuses us (password,
+ * database name) or has a newer schema still fails the open.  Leaves out: pipelining the inserts, TLS settings other
+ * than what the URI says.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +49,8 @@
 
 #define PG_INSERT_NAME	"dmarcd_verdict_insert"
 #define PG_LOCK_KEY	"7237164815651845"	/* advisory lock: migrations */
+#define PG_CLIENT_GRACE_MS 1000	/* past statement_timeout: the server's own
+				   error, if it can answer, comes first */
 
 struct pg_migration {
 	int		 version;
@@ -235,6 +251,7 @@ struct pgsql_be {
 	char		*label;		/* the URI with the password hidden */
 	PGconn		*conn;		/* the writer's */
 	bool		 prepared;
+	bool		 migrated;	/* the schema is checked: once */
 	bool		 relaxed;
 	unsigned	 timeout_ms;
 	struct strbuf	 scratch;	/* DKIM column text */
@@ -284,25 +301,142 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want)
 	return ok;
 }
 
+static const char *const pg_keys[] = { "connect_timeout",
+	"application_name", "dbname", NULL };
+
+/* The values for pg_keys; ct holds the timeout's text. */
+static void
+pg_params(const struct pgsql_be *be, const char *vals[4], char ct[16])
+{
+	unsigned secs = be->timeout_ms / 1000;
+
+	/* Settings in the URI come later, so they win. */
+	snprintf(ct, 16, "%u", secs < 2 ? 2 : secs);
+	vals[0] = ct;
+	vals[1] = "dmarcd";
+	vals[2] = be->uri;
+	vals[3] = NULL;
+}
+
+/* True when no server answers at all (down, starting or stopping), as
+ * opposed to one that refused us (password, database name). */
+static bool
+pg_unreachable(const struct pgsql_be *be)
+{
+	const char *vals[4];
+	char ct[16];
+	PGPing p;
+
+	pg_params(be, vals, ct);
+	p = PQpingParams(pg_keys, vals, 1);
+	return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
+}
+
+/* Monotonic milliseconds. */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait until c's socket is ready for events; false past deadline_ms. */
+static bool
+wait_socket(PGconn *c, short events, uint64_t deadline_ms)
+{
+	struct pollfd pfd;
+	uint64_t now;
+	int rc;
+
+	pfd.fd = PQsocket(c);
+	pfd.events = events;
+	for (;;) {
+		if (pfd.fd < 0 || (now = mono_ms()) >= deadline_ms)
+			return false;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, deadline_ms - now > INT_MAX ? INT_MAX :
+		    (int)(deadline_ms - now));
+		if (rc > 0)
+			return true;
+		if (rc == -1 && errno != EINTR)
+			return false;
+	}
+}
+
+/*
+ * The result of the query just sent (sent: what the PQsend* call
+ * returned), waiting at most timeout_ms + PG_CLIENT_GRACE_MS.  Returns
+ * the last result, which the caller clears, or NULL: the send failed or
+ * the connection broke (PQerrorMessage says why), or no answer came in
+ * time (*timed_out; the connection is unusable: drop it).
+ */
+static PGresult *
+await_result(PGconn *c, int sent, unsigned timeout_ms, bool *timed_out)
+{
+	uint64_t deadline = mono_ms() + timeout_ms + PG_CLIENT_GRACE_MS;
+	PGresult *r, *last = NULL;
+	int f;
+
+	*timed_out = false;
+	if (!sent)
+		return NULL;
+	while ((f = PQflush(c)) == 1) {
+		if (!wait_socket(c, POLLOUT | POLLIN, deadline))
+			goto timeout;
+		if (!PQconsumeInput(c))
+			return NULL;
+	}
+	if (f == -1)
+		return NULL;
+	for (;;) {
+		while (PQisBusy(c)) {
+			if (!wait_socket(c, POLLIN, deadline))
+				goto timeout;
+			if (!PQconsumeInput(c)) {
+				PQclear(last);
+				return NULL;
+			}
+		}
+		if ((r = PQgetResult(c)) == NULL)
+			break;
+		PQclear(last);
+		last = r;
+	}
+	return last;
+
+timeout:
+	PQclear(last);
+	*timed_out = true;
+	return NULL;
+}
+
+/* exec_ok() with await_result()'s bound. */
+static bool
+exec_timed(PGconn *c, const char *sql, ExecStatusType want,
+    unsigned timeout_ms, bool *timed_out)
+{
+	PGresult *r = await_result(c, PQsendQuery(c, sql), timeout_ms,
+	    timed_out);
+	bool ok = r != NULL && PQresultStatus(r) == want;
+
+	PQclear(r);
+	return ok;
+}
+
 /* Connect with our session settings; NULL with err. */
 static PGconn *
 pg_connect(const struct pgsql_be *be, enum store_status *st,
     struct strbuf *err)
 {
-	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
 	const char *vals[4];
 	char ct[16], sql[96];
-	unsigned secs = be->timeout_ms / 1000;
+	bool late = false;
 	PGconn *c;
 
-	/* Settings in the URI come later, so they win. */
-	snprintf(ct, sizeof(ct), "%u", secs < 2 ? 2 : secs);
-	vals[0] = ct;
-	vals[1] = "dmarcd";
-	vals[2] = be->uri;
-	vals[3] = NULL;
-	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
+	pg_params(be, vals, ct);
+	if ((c = PQconnectdbParams(pg_keys, vals, 1)) == NULL) {
 		strbuf_appendf(err, "%s: out of memory", be->label);
 		*st = STORE_ERR_NOMEM;
 		return NULL;
@@ -315,15 +449,23 @@ pg_connect(const struct pgsql_be *be, enum store_status *st,
 		return NULL;
 	}
 	PQsetNoticeProcessor(c, quiet_notices, NULL);
+	/* Sends never block (await_result() flushes); PQexec() still
+	 * blocks as before, whatever this says. */
+	PQsetnonblocking(c, 1);
 	snprintf(sql, sizeof(sql), "SET statement_timeout = %u",
 	    be->timeout_ms);
-	if (!exec_ok(c, sql, PGRES_COMMAND_OK) ||
-	    !exec_ok(c, "SET client_encoding = 'UTF8'", PGRES_COMMAND_OK) ||
-	    (be->relaxed && !exec_ok(c, "SET synchronous_commit = off",
-	    PGRES_COMMAND_OK))) {
+	if (!exec_timed(c, sql, PGRES_COMMAND_OK, be->timeout_ms, &late) ||
+	    !exec_timed(c, "SET client_encoding = 'UTF8'", PGRES_COMMAND_OK,
+	    be->timeout_ms, &late) ||
+	    (be->relaxed && !exec_timed(c, "SET synchronous_commit = off",
+	    PGRES_COMMAND_OK, be->timeout_ms, &late))) {
 		strbuf_appendf(err, "%s: cannot set up the session: ",
 		    be->label);
-		append_pq_error(err, PQerrorMessage(c));
+		if (late)
+			strbuf_appendf(err, "no answer within %u ms",
+			    be->timeout_ms + PG_CLIENT_GRACE_MS);
+		else
+			append_pq_error(err, PQerrorMessage(c));
 		PQfinish(c);
 		*st = STORE_ERR_OPEN;
 		return NULL;
@@ -417,13 +559,17 @@ bad:
 	return STORE_ERR_SCHEMA;
 }
 
+/* Prepare the insert on the writer's connection; *late as in
+ * await_result(). */
 static bool
-pg_prepare(struct pgsql_be *be)
+pg_prepare(struct pgsql_be *be, bool *late)
 {
 	struct strbuf sql = STRBUF_INIT;
 	PGresult *r = NULL;
 	bool ok = false;
 	size_t i;
+
+	*late = false;
 
 	strbuf_appends(&sql, "INSERT INTO verdicts (");
 	for (i = 0; i < store_ncolumns; i++)
@@ -435,8 +581,9 @@ pg_prepare(struct pgsql_be *be)
 	strbuf_appends(&sql, ") ON CONFLICT (node, message_key, author_index) "
 	    "DO NOTHING");
 	if (!strbuf_failed(&sql)) {
-		r = PQprepare(be->conn, PG_INSERT_NAME, strbuf_cstr(&sql),
-		    (int)store_ncolumns, NULL);
+		r = await_result(be->conn, PQsendPrepare(be->conn,
+		    PG_INSERT_NAME, strbuf_cstr(&sql), (int)store_ncolumns,
+		    NULL), be->timeout_ms, late);
 		ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
 	}
 	PQclear(r);
@@ -453,6 +600,7 @@ pgsql_open(const char *uri, const struct store_options *opt,
 {
 	struct strbuf label = STRBUF_INIT;
 	struct pgsql_be *be;
+	bool late;
 
 	store_uri_redact(&label, uri);
 	if ((be = mem_calloc(1, sizeof(*be))) != NULL)
@@ -472,14 +620,26 @@ pgsql_open(const char *uri, const struct store_options *opt,
 	}
 	be->timeout_ms = opt->busy_timeout_ms;
 	be->relaxed = opt->durability == STORE_DURABILITY_RELAXED;
-	if ((be->conn = pg_connect(be, st, err)) == NULL)
-		goto fail;
+	if ((be->conn = pg_connect(be, st, err)) == NULL) {
+		if (*st != STORE_ERR_OPEN || opt->spool_path == NULL ||
+		    *opt->spool_path == '\0' || !pg_unreachable(be))
+			goto fail;
+		/* No server answers, and there is a spool: open anyway.
+		 * err keeps why, for the caller to warn. */
+		*st = STORE_OK;
+		return be;
+	}
 	if ((*st = pg_migrate(be->conn, be->label, err)) != STORE_OK)
 		goto fail;
-	if (!pg_prepare(be)) {
+	be->migrated = true;
+	if (!pg_prepare(be, &late)) {
 		strbuf_appendf(err, "%s: cannot prepare the insert: ",
 		    be->label);
-		append_pq_error(err, PQerrorMessage(be->conn));
+		if (late)
+			strbuf_appendf(err, "no answer within %u ms",
+			    be->timeout_ms + PG_CLIENT_GRACE_MS);
+		else
+			append_pq_error(err, PQerrorMessage(be->conn));
 		*st = STORE_ERR_SCHEMA;
 		goto fail;
 	}
@@ -578,6 +738,15 @@ build_params(struct pgsql_be *be, const struct store_record *rec)
 	return true;
 }
 
+/* Drop the writer's connection after a timeout: it may be mid-query. */
+static void
+writer_drop(struct pgsql_be *be)
+{
+	PQfinish(be->conn);
+	be->conn = NULL;
+	be->prepared = false;
+}
+
 static enum store_status
 pgsql_write(void *arg, const struct store_record *const *recs, size_t n,
     size_t *inserted, struct strbuf *err)
@@ -585,29 +754,47 @@ pgsql_write(void *arg, const struct store_record *const *recs, size_t n,
 	struct pgsql_be *be = arg;
 	enum store_status st;
 	PGresult *r;
+	bool late = false;
 	size_t i;
 
 	*inserted = 0;
 	if (be->conn == NULL || PQstatus(be->conn) != CONNECTION_OK) {
 		/* The server went away: a new connection, prepared anew. */
-		PQfinish(be->conn);
-		be->prepared = false;
+		writer_drop(be);
 		if ((be->conn = pg_connect(be, &st, err)) == NULL)
 			return st == STORE_ERR_NOMEM ? st : STORE_ERR_WRITE;
 	}
-	if (!be->prepared && !pg_prepare(be))
-		return pg_fail(be->conn, be->label, "cannot prepare the insert",
-		    STORE_ERR_WRITE, err);
-	if (!exec_ok(be->conn, "BEGIN", PGRES_COMMAND_OK))
+	if (!be->migrated) {
+		/* Opened while the server was down: the schema first. */
+		if (pg_migrate(be->conn, be->label, err) != STORE_OK) {
+			PQfinish(be->conn);
+			be->conn = NULL;
+			return STORE_ERR_WRITE;
+		}
+		be->migrated = true;
+	}
+	if (!be->prepared && !pg_prepare(be, &late)) {
+		if (!late)
+			return pg_fail(be->conn, be->label,
+			    "cannot prepare the insert", STORE_ERR_WRITE, err);
+		strbuf_appendf(err, "%s: cannot prepare the insert: ",
+		    be->label);
+		goto timeout;
+	}
+	if (!exec_timed(be->conn, "BEGIN", PGRES_COMMAND_OK, be->timeout_ms,
+	    &late))
 		goto fail;
 	for (i = 0; i < n; i++) {
 		if (!build_params(be, recs[i])) {
-			exec_ok(be->conn, "ROLLBACK", PGRES_COMMAND_OK);
+			if (!exec_timed(be->conn, "ROLLBACK", PGRES_COMMAND_OK,
+			    be->timeout_ms, &late) && late)
+				writer_drop(be);
 			strbuf_appendf(err, "%s: out of memory", be->label);
 			return STORE_ERR_NOMEM;
 		}
-		r = PQexecPrepared(be->conn, PG_INSERT_NAME,
-		    (int)store_ncolumns, be->pval, NULL, NULL, 0);
+		r = await_result(be->conn, PQsendQueryPrepared(be->conn,
+		    PG_INSERT_NAME, (int)store_ncolumns, be->pval, NULL, NULL,
+		    0), be->timeout_ms, &late);
 		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
 			PQclear(r);
 			goto fail;
@@ -616,7 +803,8 @@ pgsql_write(void *arg, const struct store_record *const *recs, size_t n,
 		*inserted += (size_t)strtoul(PQcmdTuples(r), NULL, 10);
 		PQclear(r);
 	}
-	if (!exec_ok(be->conn, "COMMIT", PGRES_COMMAND_OK))
+	if (!exec_timed(be->conn, "COMMIT", PGRES_COMMAND_OK, be->timeout_ms,
+	    &late))
 		goto fail;
 	return STORE_OK;
 
@@ -624,10 +812,25 @@ fail:
 	*inserted = 0;
 	strbuf_appendf(err, "%s: cannot commit %zu record%s: ", be->label, n,
 	    n == 1 ? "" : "s");
+	if (late)
+		goto timeout;
 	append_pq_error(err, PQerrorMessage(be->conn));
 	if (PQstatus(be->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(be->conn) != PQTRANS_IDLE)
-		exec_ok(be->conn, "ROLLBACK", PGRES_COMMAND_OK);
+	    PQtransactionStatus(be->conn) != PQTRANS_IDLE &&
+	    !exec_timed(be->conn, "ROLLBACK", PGRES_COMMAND_OK,
+	    be->timeout_ms, &late) && late)
+		writer_drop(be);
+	return STORE_ERR_WRITE;
+
+timeout:
+	/* Maybe committed after all (a COMMIT without its answer): the
+	 * caller spools or retries the batch, and the key makes that
+	 * harmless. */
+	*inserted = 0;
+	strbuf_appendf(err, "no answer within %u ms (server stopped or "
+	    "unreachable); connection dropped",
+	    be->timeout_ms + PG_CLIENT_GRACE_MS);
+	writer_drop(be);
 	return STORE_ERR_WRITE;
 }
 
@@ -674,6 +877,17 @@ decode_row(const PGresult *r, struct store_record *rec)
 		c = &store_columns[i];
 		col = (int)i + 1;
 		t = PQgetvalue(r, 0, col);
+		switch (c->type) {
+		case STORE_COL_DAY:
+		case STORE_COL_NDKIM:
+		case STORE_COL_EVAL_DKIM:
+		case STORE_COL_EVAL_SPF:
+			/* Derived from the others: nothing to read (and
+			 * eval_* hold "pass"/"fail", not numbers). */
+			continue;
+		default:
+			break;
+		}
 		if (c->type == STORE_COL_TEXT || c->type == STORE_COL_DKIM) {
 			if (store_column_set(c, rec, t,
 			    (size_t)PQgetlength(r, 0, col), 0) == -1)
@@ -707,6 +921,11 @@ pgsql_query(void *arg, const char *domain, time_t from, time_t to,
 	if ((c = pg_connect(be, &st, err)) == NULL)
 		return st == STORE_ERR_NOMEM ? st : STORE_ERR_READ;
 	st = STORE_ERR_READ;
+	/* The rows stream as fast as cb takes them: the statement lasts
+	 * as long as the whole scan (a report over millions of rows), so
+	 * the writer's timeout, there to spare the MTA, does not apply. */
+	if (!exec_ok(c, "SET statement_timeout = 0", PGRES_COMMAND_OK))
+		goto fail;
 	if ((rec = mem_alloc(sizeof(*rec))) == NULL) {
 		strbuf_appendf(err, "%s: out of memory", be->label);
 		st = STORE_ERR_NOMEM;

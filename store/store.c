@@ -114,6 +114,7 @@ struct commit_result {
 	size_t	 replayed;		/* spooled records committed */
 	size_t	 replay_inserted;	/* of which new rows */
 	bool	 spooled;		/* the batch went to the spool */
+	bool	 db_ok;			/* the database took a write */
 	bool	 db_failed;		/* reason in werr */
 	bool	 spool_failed;		/* reason in serr */
 };
@@ -250,6 +251,7 @@ spool_replay(struct store *s, struct commit_result *cr)
 			return;
 		}
 	}
+	cr->db_ok = true;
 	s->replay_backoff_ms = 0;
 	s->replay_at_us = 0;
 }
@@ -272,8 +274,10 @@ commit_batch(struct store *s, size_t n, struct commit_result *cr)
 	}
 	strbuf_reset(&s->werr);
 	st = s->ops->write(s->be, s->batch, n, &cr->inserted, &s->werr);
-	if (st == STORE_OK)
+	if (st == STORE_OK) {
+		cr->db_ok = true;
 		return STORE_OK;
+	}
 	cr->db_failed = true;
 	if (s->spool == NULL)
 		return st;
@@ -295,8 +299,11 @@ commit_account(struct store *s, const struct commit_result *cr)
 	s->stats.replayed += cr->replayed;
 	s->stats.committed += cr->replay_inserted;
 	s->stats.duplicates += cr->replayed - cr->replay_inserted;
-	if (cr->db_failed || cr->spool_failed)
+	if (cr->db_failed || cr->spool_failed) {
 		strbuf_reset(&s->last_error);
+		s->stats.failing = true;
+	} else if (cr->db_ok)
+		s->stats.failing = false;
 	if (cr->db_failed) {
 		s->stats.write_errors++;
 		strbuf_append(&s->last_error, strbuf_cstr(&s->werr),
@@ -837,6 +844,7 @@ store_open_opts(const char *uri, const struct store_options *opt,
 	enum store_status st = STORE_OK;
 	struct store *s = NULL;
 	pthread_condattr_t ca;
+	size_t elen;
 	int rc;
 
 	if (err == NULL)
@@ -870,8 +878,16 @@ store_open_opts(const char *uri, const struct store_options *opt,
 	pthread_cond_init(&s->wake, &ca);
 	pthread_condattr_destroy(&ca);
 
+	elen = strbuf_len(err);
 	if ((s->be = ops->open(target, &s->opt, &st, err)) == NULL)
 		goto fail;
+	if (strbuf_len(err) > elen) {
+		/* Opened without its server (PostgreSQL down, a spool to
+		 * fall back on): why, for store_last_error(). */
+		strbuf_append(&s->last_error, strbuf_cstr(err) + elen,
+		    strbuf_len(err) - elen);
+		strbuf_truncate(err, elen);
+	}
 	if (ops == &store_backend_pgsql && s->opt.spool_path != NULL &&
 	    *s->opt.spool_path != '\0') {
 		if ((s->spool = spool_open(s->opt.spool_path, err)) == NULL) {

@@ -170,7 +170,12 @@ struct store_options {
  *                             PostgreSQL (libpq connection URI); the
  *                             schema is created or migrated the same
  *                             way; the server must be reachable now
- *                             (STORE_ERR_OPEN otherwise).  With
+ *                             (STORE_ERR_OPEN otherwise), unless
+ *                             opt->spool_path is set and no server
+ *                             answers at all: the store then opens,
+ *                             spools, and store_last_error() says why
+ *                             (the schema is created at the first
+ *                             commit that gets through).  With
  *                             opt->spool_path, a batch the database
  *                             cannot commit (down, or slower than
  *                             busy_timeout_ms) is appended to the spool
@@ -243,6 +248,8 @@ struct store_stats {
 	uint64_t replayed;	/* spooled records committed since */
 	uint64_t spool_discarded; /* torn or corrupt spool records */
 	size_t	 spool_pending;	/* records in the spool now */
+	bool	 failing;	/* the last attempt to write to the
+				   database (or the spool) failed */
 };
 void	 store_get_stats(struct store *, struct store_stats *);
 
@@ -347,6 +354,11 @@ int64_t	 store_day(time_t t);
 
 /* The latest schema version this build knows. */
 int	 store_schema_latest(void);
+
+/* Append uri to out with the password of its authority or of a
+ * password= parameter, if any, hidden ("postgresql://user:*****@host/db"),
+ * for messages and logs. */
+void	 store_uri_redact(struct strbuf *out, const char *uri);
 
 const char *store_strerror(enum store_status);
 const char *store_durability_name(enum store_durability);

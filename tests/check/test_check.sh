@@ -2,51 +2,19 @@
 # test_check.sh - `dmarcctl check DOMAIN` (the online checker) against a
 # private NSD with one zone per situation of issue 7.  Each case asserts
 # the score and the set of issue codes of --json, and that every DMARC
-# dns_snippet value re-grades as valid with `dmarcctl check --record`.
-# DKIM keys are made here by openssl.  TAP output; POSIX tools only.
+# dns_snippet value re-grades as valid with `dmarcctl check --record`;
+# then every snippet (DMARC, SPF, _report._dmarc) is published in the
+# zone and the check run again (tests/check/check-lib.sh).  DKIM keys are
+# made here by openssl.  TAP output; POSIX tools only.
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 . "$top_srcdir/tests/dns/tap.sh"
 . "$top_srcdir/tests/dns/nsd-fixture.sh"
+. "$top_srcdir/tests/check/check-lib.sh"
 
 nsd_fixture_require
-if ! command -v openssl >/dev/null 2>&1; then
-	[ "${CI:-}" = true ] && { echo "1..1"; echo "not ok 1 - openssl missing"; exit 1; }
-	echo "1..0 # SKIP openssl not installed (apt-get install openssl)"
-	exit 0
-fi
-CTL=$top_builddir/dmarcctl
-_nsd_mkdir
-T=$NSD_DIR/check
-mkdir -p "$T"
-
-genrsa() { openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$1" -out "$2" 2>/dev/null; }
-pub_rsa() { openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | base64 | tr -d '\n'; }
-txt() { printf '%s' "$1" | fold -w 250 | sed 's/.*/"&"/' | tr '\n' ' '; }
-genrsa 2048 "$T/k2048.pem"; genrsa 1024 "$T/k1024.pem"; genrsa 512 "$T/k512.pem"
-K2048=$(txt "v=DKIM1; k=rsa; p=$(pub_rsa "$T/k2048.pem")")
-K1024=$(txt "v=DKIM1; k=rsa; p=$(pub_rsa "$T/k1024.pem")")
-K512=$(txt "v=DKIM1; k=rsa; p=$(pub_rsa "$T/k512.pem")")
-
-SPF='@ 300 IN TXT "v=spf1 ip4:192.0.2.10 -all"'
-# zone NAME 'DMARC TXT'... : a domain with SPF, a 2048-bit key at "sel"
-# and the given _dmarc strings; zone_spf NAME 'SPF RR' 'DMARC TXT'...: with
-# that SPF line ("" for none) instead.
-zone() {
-	_z=$1
-	shift
-	zone_spf "$_z" "$SPF" "$@"
-}
-zone_spf() {
-	_z=$1
-	[ -n "$2" ] && zone_rr "$_z" "$2"
-	shift 2
-	zone_rr "$_z" "@ 300 IN A 192.0.2.10" \
-	    "sel._domainkey 300 IN TXT $K2048"
-	for _t in "$@"; do
-		zone_rr "$_z" "_dmarc 300 IN TXT \"$_t\""
-	done
-}
+check_require_openssl
+check_keys
 GOOD="v=DMARC1; p=reject; rua=mailto:agg@"
 
 zone_add test </dev/null
@@ -79,30 +47,16 @@ zone_rr k1024.test "old._domainkey 300 IN TXT $K1024"
 zone k512.test "${GOOD}k512.test"
 zone_rr k512.test "old._domainkey 300 IN TXT $K512"
 zone revoked.test "${GOOD}revoked.test"
-zone_rr revoked.test 'old._domainkey 300 IN TXT "v=DKIM1; k=rsa; t=y; p="'
+zone_rr revoked.test 'old._domainkey 300 IN TXT "v=DKIM1; k=rsa; p="'
+zone testing.test "${GOOD}testing.test"
+zone_rr testing.test "new._domainkey 300 IN TXT $(txt "v=DKIM1; k=rsa; t=y; p=$(pub_rsa "$T/k2048.pem")")"
+# Three names that do not exist: three void look-ups (the limit is 2).
+zone_spf voids.test '@ 300 IN TXT "v=spf1 a:nx1.voids.test mx:nx2.voids.test exists:nx3.voids.test ip4:192.0.2.10 -all"' \
+    "${GOOD}voids.test"
+zone_spf softfail.test '@ 300 IN TXT "v=spf1 ip4:192.0.2.10 ~all"' "${GOOD}softfail.test"
+zone_spf twospf.test '@ 300 IN TXT "v=spf1 ip4:192.0.2.10 -all"' "${GOOD}twospf.test"
+zone_rr twospf.test '@ 300 IN TXT "v=spf1 ip4:192.0.2.11 -all"'
 nsd_fixture_start
-
-check() {
-	"$CTL" -c /dev/null check --json --nameserver "$NSD_SERVER" "$@"
-}
-codes() { grep '"code":' | sed 's/.*"code": "\([^"]*\)".*/\1/' | sort | tr '\n' ' ' | sed 's/ $//'; }
-score() { sed -n 's/^  "score": \([0-9]*\),*$/\1/p'; }
-
-# case NAME DOMAIN SELECTORS SCORE EXIT 'CODES'
-case_() {
-	_out=$(check --selector "$3" "$2"); _rc=$?
-	tap_is "$(printf '%s\n' "$_out" | score) rc=$_rc" "$4 rc=$5" "$1: score and exit status"
-	tap_is "$(printf '%s\n' "$_out" | codes)" "$6" "$1: issue codes"
-	# Every DMARC snippet is a record the grader accepts as valid.
-	printf '%s\n' "$_out" | grep -A3 '"name": ".*_dmarc\.' |
-	    sed -n 's/^ *"value": "\(.*\)"$/\1/p' | sed 's/\\"/"/g' > "$T/snips"
-	_bad=
-	while IFS= read -r _v; do
-		"$CTL" -c /dev/null check --json --record "$_v" |
-		    grep -q '"valid": true' || _bad="$_bad [$_v]"
-	done < "$T/snips"
-	tap_is "$_bad" "" "$1: $(wc -l < "$T/snips" | tr -d ' ') snippet(s) re-grade as valid"
-}
 
 case_ "reject, all good" good.test sel 100 0 ""
 case_ "missing record" missing.test sel 60 2 "dmarc_missing"
@@ -123,7 +77,11 @@ case_ "no SPF" nospf.test sel 85 2 "spf_missing"
 case_ "missing DKIM selector" good.test nope 95 1 "dkim_selector_missing"
 case_ "1024-bit DKIM key" k1024.test sel,old 98 1 "dkim_key_short"
 case_ "512-bit DKIM key" k512.test sel,old 85 2 "dkim_key_too_weak"
-case_ "revoked and testing key" revoked.test sel,old 100 1 "dkim_key_revoked dkim_testing"
+case_ "revoked key" revoked.test sel,old 100 0 "dkim_key_revoked"
+case_ "testing flag" testing.test sel,new 100 1 "dkim_testing"
+case_ "SPF over 2 void look-ups" voids.test sel 90 2 "spf_too_many_void_lookups"
+case_ "SPF ~all" softfail.test sel 100 0 "spf_softfail_all"
+case_ "two SPF records" twospf.test sel 85 2 "spf_multiple"
 
 # The details behind the codes.
 out=$(check --selector sel spfmany.test)
@@ -141,4 +99,17 @@ tap_ok "printf '%s\\n' \"\$out\" | grep -q '^  readiness: ready for reject'" \
     "text output has a readiness verdict"
 "$CTL" -c /dev/null check --nameserver 127.0.0.1:1 good.test >/dev/null 2>&1
 tap_is "$?" 75 "DNS failure exits 75 (EX_TEMPFAIL)"
+# The exit statuses are distinct: 0, 1, 2 above; then bad input, usage.
+"$CTL" -c /dev/null check --nameserver "$NSD_SERVER" 'a..b.test' >/dev/null 2>"$T/err"
+tap_is "$?" 65 "a name that is not a domain exits 65 (EX_DATAERR)"
+tap_ok "grep -q 'a\.\.b\.test' '$T/err'" "the error names it"
+"$CTL" -c /dev/null check --bogus good.test >/dev/null 2>&1
+tap_is "$?" 64 "an unknown option exits 64 (EX_USAGE)"
+# The worst status over several domains wins; DNS failure over all.
+check --selector sel good.test quar.test none.test >/dev/null
+tap_is "$?" 2 "good, quarantine, none: the worst (2) wins"
+
+# Phase 2: every snippet published in place of what was there fixes
+# the issue that proposed it.
+check_republish
 tap_done

@@ -71,6 +71,23 @@ report r5 192.0.2.98 > "$tmp/r5.xml"
 printf 'ImportReverseDNS no\n' >> "$tmp/dmarcd.conf"
 "$ctl" -c "$tmp/dmarcd.conf" import --database "$db" "$tmp/r5.xml" > "$tmp/out.txt" 2>&1
 check "ImportReverseDNS no: no row" "$(q "SELECT COUNT(*) FROM rdns WHERE ip = '192.0.2.98'")" 0
+# an unreachable resolver: given up after 3 failed lookups, nothing
+# cached, the import itself unharmed
+while :; do
+	dead=$(( 10000 + $(od -An -N2 -tu2 /dev/urandom) % 22000 ))
+	hex=$(printf '%04X' "$dead")
+	cat /proc/net/udp /proc/net/udp6 2>/dev/null | awk '{ print $2 }' |
+	    grep -q ":$hex\$" || break
+done
+printf 'OwnedDomains example.com\nNameservers 127.0.0.1:%s\nDNSTimeout 200ms\nDNSRetries 0\n' \
+    "$dead" > "$tmp/dead.conf"
+report r6 198.51.100.1 198.51.100.2 198.51.100.3 198.51.100.4 198.51.100.5 > "$tmp/r6.xml"
+"$ctl" -c "$tmp/dead.conf" import --database "$db" "$tmp/r6.xml" > "$tmp/out.txt" 2> "$tmp/err.txt"
+check "unreachable resolver: the report is stored" "$?" 0
+check "unreachable resolver: given up, with a warning" \
+    "$(grep -c 'reverse DNS given up for this run: 3 lookups in a row failed' "$tmp/err.txt")" 1
+check "unreachable resolver: failures not cached" \
+    "$(q "SELECT COUNT(*) FROM rdns WHERE ip LIKE '198.51.100.%'")" 0
 echo "1..$n"
 [ $fail -eq 0 ] && rm -rf "$tmp"
 exit $fail

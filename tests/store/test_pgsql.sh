@@ -4,14 +4,16 @@
 # schema creation, idempotent re-submission, two nodes at once, a URI
 # password kept out of messages, a newer schema refused, and an outage:
 # PostgreSQL stopped under load and started again, with every
-# acknowledged row stored exactly once and the spool emptied.
+# acknowledged row stored exactly once and the spool emptied; and a
+# store opened while PostgreSQL is down: with a spool it opens and
+# spools (the schema comes later), without one it is refused.
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 . "$top_srcdir/tests/store/pgsql-fixture.sh"
 
 CLI=$top_builddir/tests/helpers/storecli
 pg_fixture_require
-echo "1..27"
+echo "1..34"
 n=0
 ok() {
 	n=$((n + 1))
@@ -62,6 +64,37 @@ ok "$([ "$("$CLI" "$PG_URI" count)" = 2500 ]; echo $?)" \
 # 9: the reports query works on PostgreSQL (through psql: same columns)
 ok "$([ "$(pg_sql "SELECT COUNT(*) FROM verdicts WHERE policy_domain = 'example.test' AND dkim = 'd=example.test;s=s1;r=pass;a=1' AND eval_dkim = 'pass'")" = 2500 ]; echo $?)" \
     "derived columns stored as in SQLite"
+
+# 9b: dmarcctl report reads the rows back from PostgreSQL (the derived
+# eval_dkim/eval_spf columns hold text there)
+mkdir "$PG_DIR/rep"
+printf 'HistoryDatabase %s\nReportEmail noreply-dmarc@mx.receiver.test\n' \
+    "$PG_URI" >"$PG_DIR/ctl.conf"
+out=$("$top_builddir/dmarcctl" -c "$PG_DIR/ctl.conf" report --dry-run \
+    --out "$PG_DIR/rep" --period "$(date -u +%F)" 2>&1)
+echo "$out" | sed 's/^/#   /'
+ok "$(echo "$out" | grep -q '^example.test .* rows=2500 records=[0-9]* messages=2500 file=' &&
+    [ -n "$(find "$PG_DIR/rep" -name '*.xml.gz')" ]; echo $?)" \
+    "dmarcctl report --dry-run on PostgreSQL: 2500 messages reported"
+
+# 9c: a report scan longer than the store's 5 s statement timeout
+# (STORE_BUSY_MS) completes.  The verdicts of database "slow" are read
+# through a view that sleeps 10 ms per row: 700 rows, 7 s.
+pg_sql "CREATE DATABASE slow" >/dev/null
+SLOW="postgresql://dmarcd@127.0.0.1:$PG_PORT/slow"
+"$CLI" "$SLOW" submit 700 --node s --threads 4 >/dev/null 2>&1
+"$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U dmarcd -d slow >/dev/null <<'SQL'
+ALTER TABLE verdicts RENAME TO verdicts_t;
+CREATE FUNCTION slow_row() RETURNS boolean LANGUAGE plpgsql VOLATILE AS
+  $$ BEGIN PERFORM pg_sleep(0.01); RETURN true; END $$;
+CREATE VIEW verdicts AS SELECT * FROM verdicts_t WHERE slow_row();
+SQL
+printf 'HistoryDatabase %s\n' "$SLOW" >"$PG_DIR/slow.conf"
+out=$("$top_builddir/dmarcctl" -c "$PG_DIR/slow.conf" report --dry-run \
+    --out "$PG_DIR/rep" --period "$(date -u +%F)" 2>&1)
+echo "$out" | sed 's/^/#   /'
+ok "$(echo "$out" | grep -q '^example.test .* messages=700 file='; echo $?)" \
+    "a 7 s report scan is not cut by the 5 s statement timeout"
 
 # 10: a password in the URI never shows in messages
 err=$("$CLI" "postgresql://dmarcd:s3cretpw@127.0.0.1:1/dmarc_test" count 2>&1)
@@ -142,3 +175,37 @@ ok "$([ "$got" = "3000|3000" ]; echo $?)" \
 ok "$([ "$(stat -c %s "$SPOOL")" = 16 ]; echo $?)" \
     "the spool is empty (header only)"
 ok "$([ "$(field spool_pending "$out")" = 0 ]; echo $?)" "spool_pending is 0"
+
+# 28-32: opened while PostgreSQL is down.  Without a spool the open
+# fails (dmarcctl); with one it opens, spools, and replays once the
+# server is back, into a database whose schema it creates then.
+pg_sql "CREATE DATABASE late" >/dev/null
+LATE="postgresql://dmarcd@127.0.0.1:$PG_PORT/late"
+pg_fixture_stop_server
+"$CLI" "$LATE" count >/dev/null 2>"$PG_DIR/down.err"
+ok "$([ $? = 2 ] && grep -q 'cannot connect' "$PG_DIR/down.err"; echo $?)" \
+    "down at open, no spool: refused ($(head -c 120 "$PG_DIR/down.err"))"
+"$CLI" "$LATE" submit 200 --node late --threads 2 \
+    --spool "$PG_DIR/late.spool" --drain 60 >"$PG_DIR/l.out" 2>"$PG_DIR/l.err" &
+pl=$!
+# Wait until the records are in the spool before starting the server.
+i=0
+while [ $i -lt 100 ] && [ "$(stat -c %s "$PG_DIR/late.spool" 2>/dev/null || echo 0)" -le 16 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "$([ "$(stat -c %s "$PG_DIR/late.spool" 2>/dev/null || echo 0)" -gt 16 ]; echo $?)" \
+    "down at open, with a spool: opened, records spooled"
+pg_fixture_start_server
+wait $pl
+rl=$?
+sed 's/^/#   /' "$PG_DIR/l.out"
+head -n 3 "$PG_DIR/l.err" | sed 's/^/#   /'
+ok "$([ $rl = 0 ] && [ "$(field acked "$(cat "$PG_DIR/l.out")")" = 200 ]; echo $?)" \
+    "all 200 acknowledged, spool drained"
+got=$("$PG_BINDIR/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U dmarcd -d late \
+    -c "SELECT COUNT(*), COUNT(DISTINCT message_key), (SELECT MAX(version) FROM schema_version) FROM verdicts WHERE node = 'late'")
+ok "$([ "$got" = "200|200|$(pg_sql 'SELECT MAX(version) FROM schema_version')" ]; echo $?)" \
+    "200 rows once each, schema created after the start ($got)"
+ok "$([ "$(stat -c %s "$PG_DIR/late.spool")" = 16 ]; echo $?)" \
+    "the spool is empty again"

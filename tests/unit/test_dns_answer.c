@@ -580,6 +580,7 @@ test_strerror(void)
 	    "strerror: out of range");
 	tap_ok(dns_status_is_temporary(DNS_ERR_TIMEOUT) &&
 	    dns_status_is_temporary(DNS_ERR_SERVFAIL) &&
+	    dns_status_is_temporary(DNS_ERR_REFUSED) &&
 	    !dns_status_is_temporary(DNS_ERR_TOO_BIG) &&
 	    !dns_status_is_temporary(DNS_NXDOMAIN),
 	    "strerror: temporary and permanent split");

@@ -403,7 +403,8 @@ test_adapter(void)
 		{ "nd.t", LOOKUP_EXISTS, "nodata" },
 		{ "many.t", LOOKUP_TXT, "permfail too-many-records" },
 		{ "to.t", LOOKUP_TXT, "tempfail timeout" },
-		{ "ref.t", LOOKUP_TXT, "permfail refused" },
+		/* RFC 7208 5: an RCODE other than 0 or 3 is temporary. */
+		{ "ref.t", LOOKUP_TXT, "tempfail refused" },
 		{ "l1.t", LOOKUP_TXT, "permfail cname-loop" },
 		{ "bad\\name", LOOKUP_TXT, "permfail badname" },
 	};

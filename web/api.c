@@ -1,0 +1,1383 @@
+/*
+ * api.c - the report endpoints of dmarcctl serve: SQL over agg_reports,
+ * agg_records, failure_reports, rdns and alerts, written as the JSON of
+ * doc/api.md.
+ *
+ * Definitions (api.md): a report belongs to the UTC day of its begin
+ * time; a record passes DMARC when the reporter's policy_evaluated says
+ * dkim=pass or spf=pass; counts are messages (sums of record counts).
+ * Every value bound into SQL is a parameter, never spliced text; the
+ * only spliced pieces are fixed column names picked from a table.  The
+ * work of one query is bounded by the server's progress handler.
+ * Left out: PostgreSQL (the server opens SQLite only for now).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/mem.h"
+#include "web/api.h"
+#include "web/tokens.h"
+
+#define PASS_EXPR	"(c.eval_dkim = 'pass' OR c.eval_spf = 'pass')"
+#define PASS_SUM	"SUM(CASE WHEN " PASS_EXPR " THEN c.count ELSE 0 END)"
+#define MAX_BINDS	(TOKEN_MAX_DOMAINS + 16)
+
+int
+api_error(struct strbuf *out, int status, const char *fmt, ...)
+{
+	struct strbuf msg = STRBUF_INIT;
+	struct json j;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vappendf(&msg, fmt, ap);
+	va_end(ap);
+	strbuf_reset(out);
+	json_init(&j, out, false);
+	json_object_begin(&j);
+	json_kv_string(&j, "error", strbuf_cstr(&msg));
+	json_object_end(&j);
+	strbuf_release(&msg);
+	return status;
+}
+
+/* A query built with its parameters; values are copied references. */
+struct sqlq {
+	struct strbuf sql;
+	struct {
+		const char *s;
+		int64_t	 i;
+		bool	 is_text;
+	} b[MAX_BINDS];
+	int	 n;
+	bool	 overflow;
+};
+
+static void
+q_sql(struct sqlq *q, const char *s)
+{
+	strbuf_appends(&q->sql, s);
+}
+
+static void
+q_text(struct sqlq *q, const char *s)
+{
+	if (q->n >= MAX_BINDS) {
+		q->overflow = true;
+		return;
+	}
+	q->b[q->n].s = s;
+	q->b[q->n].is_text = true;
+	q->n++;
+	strbuf_appendf(&q->sql, "?%d", q->n);
+}
+
+static void
+q_int(struct sqlq *q, int64_t v)
+{
+	if (q->n >= MAX_BINDS) {
+		q->overflow = true;
+		return;
+	}
+	q->b[q->n].i = v;
+	q->b[q->n].is_text = false;
+	q->n++;
+	strbuf_appendf(&q->sql, "?%d", q->n);
+}
+
+static sqlite3_stmt *
+q_prepare(sqlite3 *db, struct sqlq *q)
+{
+	sqlite3_stmt *st = NULL;
+	int i;
+
+	if (q->overflow || strbuf_failed(&q->sql) ||
+	    sqlite3_prepare_v2(db, strbuf_cstr(&q->sql), -1, &st, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	for (i = 0; i < q->n; i++) {
+		if (q->b[i].is_text)
+			sqlite3_bind_text(st, i + 1, q->b[i].s, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, i + 1, q->b[i].i);
+	}
+	return st;
+}
+
+static void
+q_free(struct sqlq *q)
+{
+	strbuf_release(&q->sql);
+}
+
+/* The answer to a failed query: 503 when the work cap stopped it. */
+static int
+db_fail(const struct api_req *r)
+{
+	if (sqlite3_errcode(r->db) == SQLITE_INTERRUPT)
+		return api_error(r->out, 503, "query stopped: too much work; "
+		    "narrow the date range (from, to)");
+	return api_error(r->out, 500, "database error: %s",
+	    sqlite3_errmsg(r->db));
+}
+
+static const char *
+col_s(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s != NULL ? s : "";
+}
+
+static void
+json_ts(struct json *j, int64_t t)
+{
+	char buf[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		json_null(j);
+		return;
+	}
+	json_string(j, buf);
+}
+
+static void
+json_rate(struct json *j, int64_t part, int64_t whole)
+{
+	json_double(j, whole > 0 ? (double)part / (double)whole : 0.0);
+}
+
+/* Optional string: NULL for "". */
+static void
+json_str_or_null(struct json *j, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		json_null(j);
+	else
+		json_string(j, s);
+}
+
+struct range {
+	int64_t	 from_day, to_day;
+	int64_t	 from_ts, to_ts;	/* [from_ts, to_ts) */
+};
+
+/* from/to as api.md says; 0, or an HTTP status with the body written. */
+static int
+get_range(const struct api_req *r, struct range *rg)
+{
+	const char *v;
+
+	rg->to_day = (int64_t)r->now / 86400;
+	rg->from_day = rg->to_day - (API_RANGE_DEFAULT_DAYS - 1);
+	if ((v = webq_get(r->q, "to")) != NULL &&
+	    webq_day(v, &rg->to_day) != WEBQ_OK)
+		return api_error(r->out, 400, "to: expected a date YYYY-MM-DD "
+		    "(UTC), got \"%.40s\"", v);
+	if ((v = webq_get(r->q, "from")) != NULL) {
+		if (webq_day(v, &rg->from_day) != WEBQ_OK)
+			return api_error(r->out, 400, "from: expected a date "
+			    "YYYY-MM-DD (UTC), got \"%.40s\"", v);
+	} else if (webq_get(r->q, "to") != NULL)
+		rg->from_day = rg->to_day - (API_RANGE_DEFAULT_DAYS - 1);
+	if (rg->from_day > rg->to_day)
+		return api_error(r->out, 400, "from: after to");
+	rg->from_ts = rg->from_day * 86400;
+	rg->to_ts = (rg->to_day + 1) * 86400;
+	return 0;
+}
+
+struct paging {
+	int64_t	 page, per_page;
+};
+
+static int
+get_paging(const struct api_req *r, struct paging *p)
+{
+	const char *v;
+	uint64_t n;
+
+	p->page = 1;
+	p->per_page = API_PER_PAGE_DEFAULT;
+	if ((v = webq_get(r->q, "page")) != NULL) {
+		if (webq_uint(v, 1, API_PAGE_MAX, &n) != WEBQ_OK)
+			return api_error(r->out, 400, "page: expected a whole "
+			    "number from 1 to %d", API_PAGE_MAX);
+		p->page = (int64_t)n;
+	}
+	if ((v = webq_get(r->q, "per_page")) != NULL) {
+		if (webq_uint(v, 1, API_PER_PAGE_MAX, &n) != WEBQ_OK)
+			return api_error(r->out, 400, "per_page: expected a "
+			    "whole number from 1 to %d", API_PER_PAGE_MAX);
+		p->per_page = (int64_t)n;
+	}
+	return 0;
+}
+
+static void
+paging_json(struct json *j, const struct paging *p, int64_t total)
+{
+	json_kv_int(j, "page", p->page);
+	json_kv_int(j, "per_page", p->per_page);
+	json_kv_int(j, "total", total);
+}
+
+/*
+ * Whether the token may see domain d and d has any data: api.md answers
+ * both "outside the scope" and "nothing stored" with the same 404.
+ * 0 when visible, else the status with the body written.
+ */
+static int
+domain_visible(const struct api_req *r, const char *d)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, found = 0;
+
+	if (!token_scope_has(r->scope, d))
+		return api_error(r->out, 404, "no such domain: %s", d);
+	if (sqlite3_prepare_v2(r->db, "SELECT EXISTS (SELECT 1 FROM "
+	    "agg_reports WHERE domain = ?1) OR EXISTS (SELECT 1 FROM "
+	    "failure_reports WHERE lower(reported_domain) = ?1) OR EXISTS "
+	    "(SELECT 1 FROM alerts WHERE domain = ?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(r);
+	sqlite3_bind_text(st, 1, d, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		found = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(r);
+	if (!found)
+		return api_error(r->out, 404, "no such domain: %s", d);
+	return 0;
+}
+
+/* " AND r.domain IN (...)" for a scoped token; scope copy in *buf. */
+static void
+q_scope(struct sqlq *q, const char *scope, char **buf)
+{
+	char *p, *save = NULL;
+	bool first = true;
+
+	*buf = NULL;
+	if (strcmp(scope, "*") == 0)
+		return;
+	if ((*buf = mem_strdup(scope)) == NULL) {
+		q->overflow = true;
+		return;
+	}
+	q_sql(q, " AND r.domain IN (");
+	for (p = strtok_r(*buf, " ", &save); p != NULL;
+	    p = strtok_r(NULL, " ", &save)) {
+		if (!first)
+			q_sql(q, ", ");
+		q_text(q, p);
+		first = false;
+	}
+	if (first)
+		q_sql(q, "''");
+	q_sql(q, ")");
+}
+
+static void
+q_range(struct sqlq *q, const struct range *rg)
+{
+	q_sql(q, " AND r.begin_ts >= ");
+	q_int(q, rg->from_ts);
+	q_sql(q, " AND r.begin_ts < ");
+	q_int(q, rg->to_ts);
+}
+
+static int
+count_query(const struct api_req *r, struct sqlq *q, int64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = q_prepare(r->db, q)) == NULL)
+		return db_fail(r);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(r);
+}
+
+int
+api_reports(const struct api_req *r)
+{
+	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
+	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
+	char dom[WEBQ_MAX_DOMAIN + 2], *sbuf1 = NULL, *sbuf2 = NULL;
+	const char *v, *org;
+	struct range rg;
+	struct paging pg;
+	sqlite3_stmt *st = NULL;
+	struct json j;
+	int64_t total;
+	int status, rc;
+
+	if ((status = get_range(r, &rg)) != 0 ||
+	    (status = get_paging(r, &pg)) != 0)
+		return status;
+	dom[0] = '\0';
+	if ((v = webq_get(r->q, "domain")) != NULL && *v != '\0') {
+		snprintf(dom, sizeof(dom), "%.*s", WEBQ_MAX_DOMAIN + 1, v);
+		if (strlen(v) > WEBQ_MAX_DOMAIN || !webq_domain_is_valid(dom))
+			return api_error(r->out, 400, "domain: not a domain "
+			    "name");
+		if ((status = domain_visible(r, dom)) != 0)
+			return status;
+	}
+	org = webq_get(r->q, "org");
+	if (org != NULL && *org == '\0')
+		org = NULL;
+
+	q_sql(&cq, "SELECT COUNT(*) FROM agg_reports r WHERE 1");
+	q_sql(&lq, "SELECT r.id, r.org_name, r.report_id, r.domain, "
+	    "r.begin_ts, r.end_ts, r.p, r.sp, r.pct, "
+	    "(SELECT COALESCE(SUM(c.count), 0) FROM agg_records c "
+	    "WHERE c.report = r.id), (SELECT COALESCE(" PASS_SUM ", 0) "
+	    "FROM agg_records c WHERE c.report = r.id) "
+	    "FROM agg_reports r WHERE 1");
+	q_range(&cq, &rg);
+	q_range(&lq, &rg);
+	if (dom[0] != '\0') {
+		q_sql(&cq, " AND r.domain = ");
+		q_text(&cq, dom);
+		q_sql(&lq, " AND r.domain = ");
+		q_text(&lq, dom);
+	}
+	if (org != NULL) {
+		q_sql(&cq, " AND r.org_name = ");
+		q_text(&cq, org);
+		q_sql(&lq, " AND r.org_name = ");
+		q_text(&lq, org);
+	}
+	q_scope(&cq, r->scope, &sbuf1);
+	q_scope(&lq, r->scope, &sbuf2);
+	q_sql(&lq, " ORDER BY r.begin_ts DESC, r.id LIMIT ");
+	q_int(&lq, pg.per_page);
+	q_sql(&lq, " OFFSET ");
+	q_int(&lq, (pg.page - 1) * pg.per_page);
+
+	if ((status = count_query(r, &cq, &total)) != 0)
+		goto done;
+	if ((st = q_prepare(r->db, &lq)) == NULL) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_init(&j, r->out, false);
+	json_object_begin(&j);
+	paging_json(&j, &pg, total);
+	json_key(&j, "reports");
+	json_array_begin(&j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t msgs = sqlite3_column_int64(st, 9);
+		int64_t pass = sqlite3_column_int64(st, 10);
+
+		json_object_begin(&j);
+		json_kv_int(&j, "id", sqlite3_column_int64(st, 0));
+		json_kv_string(&j, "org_name", col_s(st, 1));
+		json_kv_string(&j, "report_id", col_s(st, 2));
+		json_kv_string(&j, "domain", col_s(st, 3));
+		json_key(&j, "begin");
+		json_ts(&j, sqlite3_column_int64(st, 4));
+		json_key(&j, "end");
+		json_ts(&j, sqlite3_column_int64(st, 5));
+		json_kv_int(&j, "messages", msgs);
+		json_kv_int(&j, "pass", pass);
+		json_kv_int(&j, "fail", msgs - pass);
+		json_key(&j, "policy");
+		json_object_begin(&j);
+		json_kv_string(&j, "p", col_s(st, 6));
+		json_kv_string(&j, "sp", col_s(st, 7));
+		json_key(&j, "pct");
+		if (sqlite3_column_int(st, 8) >= 0)
+			json_int(&j, sqlite3_column_int(st, 8));
+		else
+			json_null(&j);
+		json_object_end(&j);
+		json_object_end(&j);
+	}
+	if (rc != SQLITE_DONE) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	status = 200;
+done:
+	sqlite3_finalize(st);
+	q_free(&cq);
+	q_free(&lq);
+	mem_free(sbuf1);
+	mem_free(sbuf2);
+	return status;
+}
+
+/* Readiness (api.md summary.readiness): see dmarcctl(8) "serve". */
+struct readiness {
+	char	 p[16];
+	int	 pct;
+	int64_t	 days;
+	int64_t	 messages, pass;
+	size_t	 nblocking;
+};
+
+static const char *
+verdict(const struct readiness *rd, struct strbuf *msg, const char *d)
+{
+	if (rd->messages == 0) {
+		strbuf_appendf(msg, "no aggregate reports for %s in this "
+		    "period", d);
+		return "not_ready";
+	}
+	if (strcmp(rd->p, "reject") == 0) {
+		if (rd->nblocking > 0)
+			strbuf_appendf(msg, "p=reject is published; %zu "
+			    "legitimate-looking source(s) still fail DMARC "
+			    "and lose mail", rd->nblocking);
+		else
+			strbuf_appends(msg, "p=reject is published and no "
+			    "legitimate-looking source fails");
+		return "enforcing";
+	}
+	if (rd->nblocking > 0) {
+		strbuf_appendf(msg, "%zu legitimate-looking source(s) still "
+		    "fail DMARC: fix their SPF or DKIM first", rd->nblocking);
+		return "not_ready";
+	}
+	if (rd->pass * 100 < rd->messages * API_READY_MIN_PASS_PCT) {
+		strbuf_appendf(msg, "only %lld of %lld messages pass DMARC: "
+		    "make sure your own mail is signed and in SPF first",
+		    (long long)rd->pass, (long long)rd->messages);
+		return "not_ready";
+	}
+	if (rd->days < API_READY_MIN_DAYS) {
+		strbuf_appendf(msg, "reports cover %lld day(s): collect at "
+		    "least %d before changing the policy",
+		    (long long)rd->days, API_READY_MIN_DAYS);
+		return "monitoring";
+	}
+	if (strcmp(rd->p, "quarantine") == 0) {
+		strbuf_appends(msg, "no legitimate-looking source fails: "
+		    "ready to publish p=reject");
+		return "ready_for_reject";
+	}
+	if (strcmp(rd->p, "none") == 0) {
+		strbuf_appends(msg, "no legitimate-looking source fails: "
+		    "ready to publish p=quarantine");
+		return "ready_for_quarantine";
+	}
+	strbuf_appends(msg, "the reports show no published policy");
+	return "monitoring";
+}
+
+/* The failing sources that look legitimate: some of their messages pass
+ * DMARC, or some pass SPF or DKIM for any domain (an unaligned sender,
+ * e.g. a mailing service), or their PTR's organization is the domain's
+ * own.  Sources that never authenticate at all are taken as forgers. */
+static int
+blocking_sources(const struct api_req *r, const struct range *rg,
+    struct json *j, struct readiness *rd)
+{
+	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	sqlite3_stmt *st;
+	int rc, status = 0;
+
+	q_sql(&q, "SELECT c.source_ip, n.ptr, SUM(c.count), SUM(c.count) - "
+	    PASS_SUM ", " PASS_SUM ", n.org FROM agg_records c JOIN "
+	    "agg_reports r ON c.report = r.id LEFT JOIN rdns n ON n.ip = "
+	    "c.source_ip WHERE r.domain = ");
+	q_text(&q, r->domain);
+	q_range(&q, rg);
+	q_sql(&q, " GROUP BY c.source_ip HAVING SUM(c.count) - " PASS_SUM
+	    " > 0 AND (" PASS_SUM " > 0 OR SUM(c.spf_results LIKE "
+	    "'%result=pass%' OR c.dkim_results LIKE '%result=pass%') > 0 "
+	    "OR (n.org IS NOT NULL AND "
+	    "n.org <> '' AND (r.domain = n.org OR substr(r.domain, "
+	    "-length(n.org) - 1) = '.' || n.org))) ORDER BY 4 DESC, "
+	    "c.source_ip LIMIT ");
+	q_int(&q, API_BLOCKING_MAX);
+	if ((st = q_prepare(r->db, &q)) == NULL) {
+		q_free(&q);
+		return db_fail(r);
+	}
+	json_key(j, "blocking_sources");
+	json_array_begin(j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object_begin(j);
+		json_kv_string(j, "source_ip", col_s(st, 0));
+		json_key(j, "ptr");
+		json_str_or_null(j, col_s(st, 1));
+		json_kv_int(j, "messages", sqlite3_column_int64(st, 2));
+		json_kv_int(j, "fail", sqlite3_column_int64(st, 3));
+		json_object_end(j);
+		rd->nblocking++;
+	}
+	json_array_end(j);
+	if (rc != SQLITE_DONE)
+		status = db_fail(r);
+	sqlite3_finalize(st);
+	q_free(&q);
+	return status;
+}
+
+static int
+summary_daily(const struct api_req *r, const struct range *rg,
+    struct json *j, struct readiness *rd)
+{
+	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	sqlite3_stmt *st;
+	char day[16];
+	int rc, status = 0;
+
+	q_sql(&q, "SELECT r.begin_ts / 86400, SUM(c.count), " PASS_SUM
+	    " FROM agg_records c JOIN agg_reports r ON c.report = r.id "
+	    "WHERE r.domain = ");
+	q_text(&q, r->domain);
+	q_range(&q, rg);
+	q_sql(&q, " GROUP BY 1 ORDER BY 1");
+	if ((st = q_prepare(r->db, &q)) == NULL) {
+		q_free(&q);
+		return db_fail(r);
+	}
+	json_key(j, "daily");
+	json_array_begin(j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t m = sqlite3_column_int64(st, 1);
+		int64_t p = sqlite3_column_int64(st, 2);
+
+		webq_day_format(sqlite3_column_int64(st, 0), day, sizeof(day));
+		json_object_begin(j);
+		json_kv_string(j, "date", day);
+		json_kv_int(j, "messages", m);
+		json_kv_int(j, "pass", p);
+		json_kv_int(j, "fail", m - p);
+		json_key(j, "pass_rate");
+		json_rate(j, p, m);
+		json_object_end(j);
+		rd->days++;
+	}
+	json_array_end(j);
+	if (rc != SQLITE_DONE)
+		status = db_fail(r);
+	sqlite3_finalize(st);
+	q_free(&q);
+	return status;
+}
+
+/* The policy of the latest report in the range. */
+static int
+latest_policy(const struct api_req *r, const struct range *rg,
+    struct readiness *rd)
+{
+	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	sqlite3_stmt *st;
+	int rc;
+
+	q_sql(&q, "SELECT r.p, r.pct FROM agg_reports r WHERE r.domain = ");
+	q_text(&q, r->domain);
+	q_range(&q, rg);
+	q_sql(&q, " ORDER BY r.begin_ts DESC, r.id DESC LIMIT 1");
+	if ((st = q_prepare(r->db, &q)) == NULL) {
+		q_free(&q);
+		return db_fail(r);
+	}
+	rd->p[0] = '\0';
+	rd->pct = -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(rd->p, sizeof(rd->p), "%s", col_s(st, 0));
+		rd->pct = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	q_free(&q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(r);
+}
+
+int
+api_summary(const struct api_req *r)
+{
+	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	struct strbuf msg = STRBUF_INIT, tail = STRBUF_INIT;
+	struct readiness rd;
+	sqlite3_stmt *st = NULL;
+	struct range rg;
+	struct json j, jt;
+	char day[16];
+	int64_t reports = 0, v[8];
+	const char *verd;
+	int status, i;
+
+	if ((status = get_range(r, &rg)) != 0 ||
+	    (status = domain_visible(r, r->domain)) != 0)
+		return status;
+	memset(&rd, 0, sizeof(rd));
+	q_sql(&q, "SELECT COUNT(*) FROM agg_reports r WHERE r.domain = ");
+	q_text(&q, r->domain);
+	q_range(&q, &rg);
+	status = count_query(r, &q, &reports);
+	q_free(&q);
+	if (status != 0)
+		return status;
+
+	memset(&q, 0, sizeof(q));
+	strbuf_init(&q.sql);
+	q_sql(&q, "SELECT COUNT(DISTINCT c.source_ip), "
+	    "COALESCE(SUM(c.count), 0), COALESCE(" PASS_SUM ", 0), "
+	    "COALESCE(SUM(CASE WHEN c.disposition = 'none' THEN c.count "
+	    "ELSE 0 END), 0), COALESCE(SUM(CASE WHEN c.disposition = "
+	    "'quarantine' THEN c.count ELSE 0 END), 0), COALESCE(SUM(CASE "
+	    "WHEN c.disposition = 'reject' THEN c.count ELSE 0 END), 0), "
+	    "COALESCE(SUM(CASE WHEN c.eval_spf = 'pass' THEN c.count ELSE 0 "
+	    "END), 0), COALESCE(SUM(CASE WHEN c.eval_dkim = 'pass' THEN "
+	    "c.count ELSE 0 END), 0) FROM agg_records c JOIN agg_reports r "
+	    "ON c.report = r.id WHERE r.domain = ");
+	q_text(&q, r->domain);
+	q_range(&q, &rg);
+	if ((st = q_prepare(r->db, &q)) == NULL ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		status = db_fail(r);
+		goto done;
+	}
+	for (i = 0; i < 8; i++)
+		v[i] = sqlite3_column_int64(st, i);
+	rd.messages = v[1];
+	rd.pass = v[2];
+
+	json_init(&j, r->out, false);
+	json_object_begin(&j);
+	json_kv_string(&j, "domain", r->domain);
+	webq_day_format(rg.from_day, day, sizeof(day));
+	json_kv_string(&j, "from", day);
+	webq_day_format(rg.to_day, day, sizeof(day));
+	json_kv_string(&j, "to", day);
+	json_kv_int(&j, "reports", reports);
+	json_kv_int(&j, "sources", v[0]);
+	json_kv_int(&j, "messages", v[1]);
+	json_kv_int(&j, "pass", v[2]);
+	json_kv_int(&j, "fail", v[1] - v[2]);
+	json_key(&j, "pass_rate");
+	json_rate(&j, v[2], v[1]);
+	json_key(&j, "fail_rate");
+	json_rate(&j, v[1] - v[2], v[1]);
+	json_key(&j, "policy_applied");
+	json_object_begin(&j);
+	json_kv_int(&j, "none", v[3]);
+	json_kv_int(&j, "quarantine", v[4]);
+	json_kv_int(&j, "reject", v[5]);
+	json_object_end(&j);
+	json_key(&j, "spf_aligned_rate");
+	json_rate(&j, v[6], v[1]);
+	json_key(&j, "dkim_aligned_rate");
+	json_rate(&j, v[7], v[1]);
+	if ((status = summary_daily(r, &rg, &j, &rd)) != 0 ||
+	    (status = latest_policy(r, &rg, &rd)) != 0)
+		goto done;
+	/* The blocking list is written first into its own buffer: the
+	 * verdict that precedes it depends on how many there are. */
+	json_init(&jt, &tail, false);
+	json_object_begin(&jt);
+	if ((status = blocking_sources(r, &rg, &jt, &rd)) != 0)
+		goto done;
+	json_object_end(&jt);
+	verd = verdict(&rd, &msg, r->domain);
+	json_key(&j, "readiness");
+	json_object_begin(&j);
+	json_kv_string(&j, "verdict", verd);
+	json_kv_string(&j, "message", strbuf_cstr(&msg));
+	json_kv_string(&j, "policy", rd.p[0] != '\0' ? rd.p : NULL);
+	/* tail is {"blocking_sources":[...]}: splice its member in. */
+	strbuf_appendc(r->out, ',');
+	strbuf_append(r->out, strbuf_cstr(&tail) + 1, strbuf_len(&tail) - 2);
+	json_object_end(&j);
+	json_object_end(&j);
+	status = 200;
+done:
+	sqlite3_finalize(st);
+	q_free(&q);
+	strbuf_release(&msg);
+	strbuf_release(&tail);
+	return status;
+}
+
+/*
+ * The items of an auth-results text (ingest/xml.h): "k=v;k=v|k=v;..."
+ * Calls back with each item's values for the keys asked.
+ */
+static const char *
+item_value(const char *item, size_t n, const char *key, size_t *vlen)
+{
+	size_t kl = strlen(key), i = 0, j;
+
+	while (i < n) {
+		for (j = i; j < n && item[j] != ';'; j++)
+			;
+		if (j - i > kl && memcmp(item + i, key, kl) == 0 &&
+		    item[i + kl] == '=') {
+			*vlen = j - i - kl - 1;
+			return item + i + kl + 1;
+		}
+		i = j + 1;
+	}
+	*vlen = 0;
+	return "";
+}
+
+/* Write the auth results text as an array of objects with keys. */
+static void
+json_results(struct json *j, const char *text, const char *const *keys)
+{
+	const char *p = text, *bar, *v;
+	size_t n, vl, k;
+
+	json_array_begin(j);
+	while (*p != '\0') {
+		bar = strchr(p, '|');
+		n = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (n > 0) {
+			json_object_begin(j);
+			for (k = 0; keys[k] != NULL; k++) {
+				v = item_value(p, n, keys[k], &vl);
+				json_key(j, keys[k]);
+				json_stringn(j, v, vl);
+			}
+			json_object_end(j);
+		}
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+	json_array_end(j);
+}
+
+/* Add each distinct "domain=" of text to list (space-separated). */
+static void
+collect_domains(struct strbuf *list, const char *text, size_t *n)
+{
+	const char *p = text, *bar, *v;
+	char d[256];
+	size_t len, vl;
+
+	while (*p != '\0' && *n < 64) {
+		bar = strchr(p, '|');
+		len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		v = item_value(p, len, "domain", &vl);
+		if (vl > 0 && vl < sizeof(d)) {
+			memcpy(d, v, vl);
+			d[vl] = '\0';
+			if (strchr(d, ' ') == NULL &&
+			    !token_scope_has(strbuf_cstr(list), d)) {
+				if (strbuf_len(list) > 0)
+					strbuf_appendc(list, ' ');
+				strbuf_appends(list, d);
+				(*n)++;
+			}
+		}
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+}
+
+static void
+json_word_list(struct json *j, const char *list)
+{
+	const char *p = list, *sp;
+
+	json_array_begin(j);
+	while (*p != '\0') {
+		sp = strchr(p, ' ');
+		json_stringn(j, p, sp != NULL ? (size_t)(sp - p) : strlen(p));
+		if (sp == NULL)
+			break;
+		p = sp + 1;
+	}
+	json_array_end(j);
+}
+
+/* spf_domains, dkim_domains and orgs of one source. */
+static int
+source_details(const struct api_req *r, const struct range *rg,
+    const char *ip, struct json *j)
+{
+	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	struct strbuf spf = STRBUF_INIT, dkim = STRBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	size_t nspf = 0, ndkim = 0;
+	int rc, status = 0;
+
+	/* Both parts are sub-selects so that each keeps its LIMIT; both go
+	 * through the source_ip index (the planner would otherwise walk
+	 * every record of the domain for each source). */
+	q_sql(&q, "SELECT * FROM (SELECT DISTINCT 0, c.spf_results, "
+	    "c.dkim_results FROM agg_records c INDEXED BY agg_records_ip "
+	    "JOIN agg_reports r ON c.report = r.id WHERE c.source_ip = ");
+	q_text(&q, ip);
+	q_sql(&q, " AND r.domain = ");
+	q_text(&q, r->domain);
+	q_range(&q, rg);
+	q_sql(&q, " LIMIT 200) UNION ALL SELECT * FROM (SELECT DISTINCT 1, "
+	    "r.org_name, '' FROM agg_records c INDEXED BY agg_records_ip "
+	    "JOIN agg_reports r ON c.report = r.id WHERE c.source_ip = ");
+	q_text(&q, ip);
+	q_sql(&q, " AND r.domain = ");
+	q_text(&q, r->domain);
+	q_range(&q, rg);
+	q_sql(&q, " ORDER BY 2 LIMIT 50)");
+	if ((st = q_prepare(r->db, &q)) == NULL) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_key(j, "orgs");
+	json_array_begin(j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int(st, 0) == 1) {
+			json_string(j, col_s(st, 1));
+			continue;
+		}
+		collect_domains(&spf, col_s(st, 1), &nspf);
+		collect_domains(&dkim, col_s(st, 2), &ndkim);
+	}
+	json_array_end(j);
+	if (rc != SQLITE_DONE) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_key(j, "spf_domains");
+	json_word_list(j, strbuf_cstr(&spf));
+	json_key(j, "dkim_domains");
+	json_word_list(j, strbuf_cstr(&dkim));
+done:
+	sqlite3_finalize(st);
+	q_free(&q);
+	strbuf_release(&spf);
+	strbuf_release(&dkim);
+	return status;
+}
+
+static const struct {
+	const char *name;
+	const char *column;
+} source_sorts[] = {
+	{ "messages", "4" },
+	{ "fail", "6" },
+	{ "pass_rate", "7" },
+	{ "source_ip", "c.source_ip" },
+};
+
+int
+api_sources(const struct api_req *r)
+{
+	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
+	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
+	const char *sort = "4", *order = "DESC", *v;
+	sqlite3_stmt *st = NULL;
+	struct range rg;
+	struct paging pg;
+	struct json j;
+	char ip[64];
+	int64_t total, m, p;
+	int status, rc;
+	size_t i;
+
+	if ((status = get_range(r, &rg)) != 0 ||
+	    (status = get_paging(r, &pg)) != 0)
+		return status;
+	if ((v = webq_get(r->q, "sort")) != NULL) {
+		for (i = 0; i < sizeof(source_sorts) / sizeof(source_sorts[0]);
+		    i++)
+			if (strcmp(v, source_sorts[i].name) == 0)
+				break;
+		if (i == sizeof(source_sorts) / sizeof(source_sorts[0]))
+			return api_error(r->out, 400, "sort: expected "
+			    "messages, fail, pass_rate or source_ip");
+		sort = source_sorts[i].column;
+		if (strcmp(v, "source_ip") == 0)
+			order = "ASC";
+	}
+	if ((v = webq_get(r->q, "order")) != NULL) {
+		if (strcmp(v, "asc") == 0)
+			order = "ASC";
+		else if (strcmp(v, "desc") == 0)
+			order = "DESC";
+		else
+			return api_error(r->out, 400, "order: expected asc or "
+			    "desc");
+	}
+	if ((status = domain_visible(r, r->domain)) != 0)
+		return status;
+
+	q_sql(&cq, "SELECT COUNT(DISTINCT c.source_ip) FROM agg_records c "
+	    "JOIN agg_reports r ON c.report = r.id WHERE r.domain = ");
+	q_text(&cq, r->domain);
+	q_range(&cq, &rg);
+	if ((status = count_query(r, &cq, &total)) != 0)
+		goto done;
+
+	q_sql(&lq, "SELECT c.source_ip, n.ptr, n.org, SUM(c.count), "
+	    PASS_SUM ", SUM(c.count) - " PASS_SUM ", CAST(" PASS_SUM
+	    " AS REAL) / MAX(SUM(c.count), 1), SUM(CASE WHEN c.eval_spf = "
+	    "'pass' THEN c.count ELSE 0 END), SUM(CASE WHEN c.eval_dkim = "
+	    "'pass' THEN c.count ELSE 0 END), MIN(r.begin_ts), "
+	    "MAX(r.end_ts) FROM agg_records c JOIN agg_reports r ON "
+	    "c.report = r.id LEFT JOIN rdns n ON n.ip = c.source_ip "
+	    "WHERE r.domain = ");
+	q_text(&lq, r->domain);
+	q_range(&lq, &rg);
+	strbuf_appendf(&lq.sql, " GROUP BY c.source_ip ORDER BY %s %s, "
+	    "c.source_ip LIMIT ", sort, order);
+	q_int(&lq, pg.per_page);
+	q_sql(&lq, " OFFSET ");
+	q_int(&lq, (pg.page - 1) * pg.per_page);
+	if ((st = q_prepare(r->db, &lq)) == NULL) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_init(&j, r->out, false);
+	json_object_begin(&j);
+	paging_json(&j, &pg, total);
+	json_key(&j, "sources");
+	json_array_begin(&j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(ip, sizeof(ip), "%s", col_s(st, 0));
+		m = sqlite3_column_int64(st, 3);
+		p = sqlite3_column_int64(st, 4);
+		json_object_begin(&j);
+		json_kv_string(&j, "source_ip", ip);
+		json_key(&j, "ptr");
+		json_str_or_null(&j, col_s(st, 1));
+		json_key(&j, "ptr_org");
+		json_str_or_null(&j, col_s(st, 2));
+		json_kv_int(&j, "messages", m);
+		json_kv_int(&j, "pass", p);
+		json_kv_int(&j, "fail", m - p);
+		json_key(&j, "pass_rate");
+		json_rate(&j, p, m);
+		json_key(&j, "spf");
+		json_object_begin(&j);
+		json_kv_int(&j, "pass", sqlite3_column_int64(st, 7));
+		json_kv_int(&j, "fail", m - sqlite3_column_int64(st, 7));
+		json_object_end(&j);
+		json_key(&j, "dkim");
+		json_object_begin(&j);
+		json_kv_int(&j, "pass", sqlite3_column_int64(st, 8));
+		json_kv_int(&j, "fail", m - sqlite3_column_int64(st, 8));
+		json_object_end(&j);
+		json_key(&j, "first_seen");
+		json_ts(&j, sqlite3_column_int64(st, 9));
+		json_key(&j, "last_seen");
+		json_ts(&j, sqlite3_column_int64(st, 10));
+		if ((status = source_details(r, &rg, ip, &j)) != 0)
+			goto done;
+		json_object_end(&j);
+	}
+	if (rc != SQLITE_DONE) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	status = 200;
+done:
+	sqlite3_finalize(st);
+	q_free(&cq);
+	q_free(&lq);
+	return status;
+}
+
+static void
+json_reasons(struct json *j, const char *text)
+{
+	const char *p = text, *bar, *colon;
+	size_t n;
+
+	json_array_begin(j);
+	while (*p != '\0') {
+		bar = strchr(p, '|');
+		n = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (n > 0) {
+			colon = memchr(p, ':', n);
+			json_object_begin(j);
+			json_key(j, "type");
+			json_stringn(j, p, colon != NULL ?
+			    (size_t)(colon - p) : n);
+			json_key(j, "comment");
+			if (colon != NULL)
+				json_stringn(j, colon + 1,
+				    n - (size_t)(colon - p) - 1);
+			else
+				json_null(j);
+			json_object_end(j);
+		}
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+	json_array_end(j);
+}
+
+static int
+failure_reports(const struct api_req *r, const struct range *rg,
+    const struct paging *pg, struct json *j)
+{
+	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	sqlite3_stmt *st;
+	int rc, status = 0, k;
+	static const char *const cols[] = { "source_ip", "reporter",
+		"auth_failure", "identity_alignment", "dkim_domain",
+		"dkim_selector", "spf_dns", "original_mail_from",
+		"header_from", "subject", "delivery_result" };
+
+	q_sql(&q, "SELECT arrival_ts, source_ip, reporter, auth_failure, "
+	    "identity_alignment, dkim_domain, dkim_selector, spf_dns, "
+	    "original_mail_from, header_from, subject, delivery_result "
+	    "FROM failure_reports WHERE lower(reported_domain) = ");
+	q_text(&q, r->domain);
+	q_sql(&q, " AND arrival_ts >= ");
+	q_int(&q, rg->from_ts);
+	q_sql(&q, " AND arrival_ts < ");
+	q_int(&q, rg->to_ts);
+	q_sql(&q, " ORDER BY arrival_ts DESC, id DESC LIMIT ");
+	q_int(&q, pg->per_page);
+	if ((st = q_prepare(r->db, &q)) == NULL) {
+		q_free(&q);
+		return db_fail(r);
+	}
+	json_key(j, "failure_reports");
+	json_array_begin(j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object_begin(j);
+		json_key(j, "arrival");
+		json_ts(j, sqlite3_column_int64(st, 0));
+		for (k = 0; k < 11; k++)
+			json_kv_string(j, cols[k], col_s(st, k + 1));
+		json_object_end(j);
+	}
+	json_array_end(j);
+	if (rc != SQLITE_DONE)
+		status = db_fail(r);
+	sqlite3_finalize(st);
+	q_free(&q);
+	return status;
+}
+
+int
+api_failures(const struct api_req *r)
+{
+	static const char *const spf_keys[] = { "domain", "scope", "result",
+		NULL };
+	static const char *const dkim_keys[] = { "domain", "selector",
+		"result", NULL };
+	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
+	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
+	sqlite3_stmt *st = NULL;
+	struct range rg;
+	struct paging pg;
+	struct json j;
+	int64_t total;
+	int status, rc;
+
+	if ((status = get_range(r, &rg)) != 0 ||
+	    (status = get_paging(r, &pg)) != 0 ||
+	    (status = domain_visible(r, r->domain)) != 0)
+		return status;
+	q_sql(&cq, "SELECT COUNT(*) FROM agg_records c JOIN agg_reports r "
+	    "ON c.report = r.id WHERE NOT " PASS_EXPR " AND r.domain = ");
+	q_text(&cq, r->domain);
+	q_range(&cq, &rg);
+	if ((status = count_query(r, &cq, &total)) != 0)
+		goto done;
+	q_sql(&lq, "SELECT c.source_ip, n.ptr, c.count, c.disposition, "
+	    "c.header_from, c.envelope_from, c.eval_spf, c.eval_dkim, "
+	    "c.reasons, c.spf_results, c.dkim_results, r.org_name, "
+	    "r.report_id, r.begin_ts FROM agg_records c JOIN agg_reports r "
+	    "ON c.report = r.id LEFT JOIN rdns n ON n.ip = c.source_ip "
+	    "WHERE NOT " PASS_EXPR " AND r.domain = ");
+	q_text(&lq, r->domain);
+	q_range(&lq, &rg);
+	q_sql(&lq, " ORDER BY r.begin_ts DESC, c.id LIMIT ");
+	q_int(&lq, pg.per_page);
+	q_sql(&lq, " OFFSET ");
+	q_int(&lq, (pg.page - 1) * pg.per_page);
+	if ((st = q_prepare(r->db, &lq)) == NULL) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_init(&j, r->out, false);
+	json_object_begin(&j);
+	paging_json(&j, &pg, total);
+	json_key(&j, "records");
+	json_array_begin(&j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object_begin(&j);
+		json_kv_string(&j, "source_ip", col_s(st, 0));
+		json_key(&j, "ptr");
+		json_str_or_null(&j, col_s(st, 1));
+		json_kv_int(&j, "messages", sqlite3_column_int64(st, 2));
+		json_kv_string(&j, "disposition", col_s(st, 3));
+		json_kv_string(&j, "header_from", col_s(st, 4));
+		json_kv_string(&j, "envelope_from", col_s(st, 5));
+		json_kv_string(&j, "eval_spf", col_s(st, 6));
+		json_kv_string(&j, "eval_dkim", col_s(st, 7));
+		json_key(&j, "reasons");
+		json_reasons(&j, col_s(st, 8));
+		json_key(&j, "spf");
+		json_results(&j, col_s(st, 9), spf_keys);
+		json_key(&j, "dkim");
+		json_results(&j, col_s(st, 10), dkim_keys);
+		json_kv_string(&j, "org_name", col_s(st, 11));
+		json_kv_string(&j, "report_id", col_s(st, 12));
+		json_key(&j, "begin");
+		json_ts(&j, sqlite3_column_int64(st, 13));
+		json_object_end(&j);
+	}
+	if (rc != SQLITE_DONE) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_array_end(&j);
+	if ((status = failure_reports(r, &rg, &pg, &j)) != 0)
+		goto done;
+	json_object_end(&j);
+	status = 200;
+done:
+	sqlite3_finalize(st);
+	q_free(&cq);
+	q_free(&lq);
+	return status;
+}
+
+int
+api_alerts(const struct api_req *r)
+{
+	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
+	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
+	sqlite3_stmt *st = NULL;
+	struct paging pg;
+	struct json j;
+	int64_t total;
+	const char *detail;
+	int status, rc;
+
+	if ((status = get_paging(r, &pg)) != 0 ||
+	    (status = domain_visible(r, r->domain)) != 0)
+		return status;
+	q_sql(&cq, "SELECT COUNT(*) FROM alerts WHERE domain = ");
+	q_text(&cq, r->domain);
+	if ((status = count_query(r, &cq, &total)) != 0)
+		goto done;
+	q_sql(&lq, "SELECT id, kind, subject, detail, created_at FROM alerts "
+	    "WHERE domain = ");
+	q_text(&lq, r->domain);
+	q_sql(&lq, " ORDER BY created_at DESC, id DESC LIMIT ");
+	q_int(&lq, pg.per_page);
+	q_sql(&lq, " OFFSET ");
+	q_int(&lq, (pg.page - 1) * pg.per_page);
+	if ((st = q_prepare(r->db, &lq)) == NULL) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_init(&j, r->out, false);
+	json_object_begin(&j);
+	paging_json(&j, &pg, total);
+	json_key(&j, "alerts");
+	json_array_begin(&j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object_begin(&j);
+		json_kv_int(&j, "id", sqlite3_column_int64(st, 0));
+		json_kv_string(&j, "kind", col_s(st, 1));
+		json_kv_string(&j, "subject", col_s(st, 2));
+		json_key(&j, "detail");
+		detail = col_s(st, 3);
+		/* detail is stored JSON; anything else is passed as text
+		 * rather than spliced. */
+		if (*detail == '{' && api_json_is_valid(detail))
+			json_raw(&j, detail);
+		else {
+			json_object_begin(&j);
+			json_kv_string(&j, "text", detail);
+			json_object_end(&j);
+		}
+		json_key(&j, "created");
+		json_ts(&j, sqlite3_column_int64(st, 4));
+		json_object_end(&j);
+	}
+	if (rc != SQLITE_DONE) {
+		status = db_fail(r);
+		goto done;
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	status = 200;
+done:
+	sqlite3_finalize(st);
+	q_free(&cq);
+	q_free(&lq);
+	return status;
+}
+
+int
+api_domains(const struct api_req *r)
+{
+	sqlite3_stmt *st = NULL;
+	struct json j;
+	const char *d;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT domain FROM agg_reports UNION "
+	    "SELECT lower(reported_domain) FROM failure_reports ORDER BY 1 "
+	    "LIMIT 10000", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(r);
+	json_init(&j, r->out, false);
+	json_object_begin(&j);
+	json_key(&j, "domains");
+	json_array_begin(&j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d = col_s(st, 0);
+		if (*d != '\0' && token_scope_has(r->scope, d))
+			json_string(&j, d);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(r);
+	json_array_end(&j);
+	json_object_end(&j);
+	return 200;
+}
+
+/* A small validating JSON scanner (RFC 8259) for stored alert details. */
+struct jscan {
+	const char *p;
+	int	 depth;
+};
+
+static void
+ws(struct jscan *s)
+{
+	while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' ||
+	    *s->p == '\r')
+		s->p++;
+}
+
+static bool value(struct jscan *);
+
+static bool
+jstring(struct jscan *s)
+{
+	if (*s->p != '"')
+		return false;
+	for (s->p++; *s->p != '"'; s->p++) {
+		if ((unsigned char)*s->p < 0x20)
+			return false;
+		if (*s->p == '\\') {
+			s->p++;
+			if (*s->p == 'u') {
+				int i;
+
+				for (i = 1; i <= 4; i++)
+					if (s->p[i] == '\0' ||
+					    !strchr("0123456789abcdefABCDEF",
+					    s->p[i]))
+						return false;
+				s->p += 4;
+			} else if (*s->p == '\0' ||
+			    strchr("\"\\/bfnrt", *s->p) == NULL)
+				return false;
+		}
+	}
+	s->p++;
+	return true;
+}
+
+static bool
+jnumber(struct jscan *s)
+{
+	const char *start = s->p;
+
+	if (*s->p == '-')
+		s->p++;
+	if (*s->p < '0' || *s->p > '9')
+		return false;
+	while ((*s->p >= '0' && *s->p <= '9') || *s->p == '.' ||
+	    *s->p == 'e' || *s->p == 'E' || *s->p == '+' || *s->p == '-')
+		s->p++;
+	return s->p > start;
+}
+
+static bool
+members(struct jscan *s, char close, bool keys)
+{
+	if (++s->depth > 16)
+		return false;
+	s->p++;
+	ws(s);
+	if (*s->p == close) {
+		s->p++;
+		s->depth--;
+		return true;
+	}
+	for (;;) {
+		ws(s);
+		if (keys) {
+			if (!jstring(s))
+				return false;
+			ws(s);
+			if (*s->p++ != ':')
+				return false;
+		}
+		if (!value(s))
+			return false;
+		ws(s);
+		if (*s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (*s->p++ != close)
+			return false;
+		s->depth--;
+		return true;
+	}
+}
+
+static bool
+value(struct jscan *s)
+{
+	ws(s);
+	switch (*s->p) {
+	case '{':
+		return members(s, '}', true);
+	case '[':
+		return members(s, ']', false);
+	case '"':
+		return jstring(s);
+	case 't':
+		return strncmp(s->p, "true", 4) == 0 && (s->p += 4, true);
+	case 'f':
+		return strncmp(s->p, "false", 5) == 0 && (s->p += 5, true);
+	case 'n':
+		return strncmp(s->p, "null", 4) == 0 && (s->p += 4, true);
+	default:
+		return jnumber(s);
+	}
+}
+
+bool
+api_json_is_valid(const char *text)
+{
+	struct jscan s = { text, 0 };
+
+	if (strlen(text) > 65536 || !value(&s))
+		return false;
+	ws(&s);
+	return *s.p == '\0';
+}
