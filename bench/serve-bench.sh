@@ -14,7 +14,7 @@ AGG=${DMARCD_CORPUS:-$top_srcdir/../shared/corpus}/aggregate
 D=$(mktemp -d "${TMPDIR:-/tmp}/serve-bench.XXXXXX")
 PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$D"' EXIT
-"$CTL" -c /dev/null import --database "$D/h.sqlite" "$AGG/cry-inc" \
+"$CTL" -c /dev/null import --any-domain --no-rdns --database "$D/h.sqlite" "$AGG/cry-inc" \
     "$AGG/parsedmarc" >/dev/null 2>&1 || true
 TOK=$("$CTL" -c /dev/null token add bench --domains '*' --database "$D/h.sqlite" 2>/dev/null)
 printf 'RunAsRoot yes\n' > "$D/c.conf"

@@ -98,6 +98,7 @@ int	cmd_check(struct cli_ctx *, int, char **);
 int	cmd_evaluate(struct cli_ctx *, int, char **);
 int	cmd_report(struct cli_ctx *, int, char **);
 int	cmd_import(struct cli_ctx *, int, char **);
+int	cmd_domain(struct cli_ctx *, int, char **);
 int	cmd_expire(struct cli_ctx *, int, char **);
 int	cmd_serve(struct cli_ctx *, int, char **);
 int	cmd_token(struct cli_ctx *, int, char **);

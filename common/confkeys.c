@@ -174,6 +174,16 @@ const struct conf_key confkeys_dmarcd[] = {
 	    redact_choices, "header fields of the failing message in a "
 	    "report: all or minimal (never the body)" },
 
+	/* dmarcctl import: received reports */
+	{ "OwnedDomains", NULL, CONF_LIST, NULL, 0, 0, NULL,
+	    "domains (and their subdomains) whose received reports are "
+	    "stored; more in the database (dmarcctl domain add)" },
+	{ "ImportReverseDNS", NULL, CONF_BOOL, "yes", 0, 0, NULL,
+	    "resolve the PTR of new report source IPs at import (yes/no)" },
+	{ "ImportReverseDNSMaxAge", NULL, CONF_DURATION, "604800s", 60000,
+	    31536000000L, NULL, "age after which a cached PTR is resolved "
+	    "again (default 7 days)" },
+
 	/* dmarcctl report: exactly once (reports_sent) */
 	{ "ReportClaimTimeout", NULL, CONF_DURATION, "3600s", 60000, 604800000,
 	    NULL, "age after which another run may take over a report claimed "

@@ -36,14 +36,39 @@ looks_xml(const unsigned char *b, size_t len)
 	return i < len && b[i] == '<';
 }
 
+/* A failure report, if the message is one: INGEST_ERR_CONTENT with
+ * err untouched when it holds no feedback part. */
 static enum ingest_status
-parse(const unsigned char *b, size_t len, ingest_report_cb rcb,
-    ingest_record_cb ccb, void *ctx, struct strbuf *err, int depth)
+parse_failure(const unsigned char *b, size_t len,
+    const struct ingest_handlers *h, struct strbuf *err)
 {
+	struct ingest_failure *f = NULL;
+	enum ingest_status s;
+
+	s = ingest_failure_parse((const char *)b, len, &f, err);
+	if (s != INGEST_OK)
+		return s;
+	if (h->failure == NULL) {
+		strbuf_appends(err, "a failure report, not an aggregate "
+		    "report");
+		s = INGEST_ERR_CONTENT;
+	} else if (h->failure(f, h->ctx) != 0)
+		s = INGEST_ERR_CALLBACK;
+	ingest_failure_free(f);
+	return s;
+}
+
+static enum ingest_status
+parse(const unsigned char *b, size_t len, const struct ingest_handlers *h,
+    struct strbuf *err, int depth)
+{
+	ingest_report_cb rcb = h->report;
+	ingest_record_cb ccb = h->record;
+	void *ctx = h->ctx;
 	struct ingest_xml *x = NULL;
 	enum ingest_status s;
 	unsigned char *att = NULL;
-	size_t attlen = 0;
+	size_t attlen = 0, elen;
 
 	if (len == 0) {
 		strbuf_appends(err, "empty file");
@@ -62,11 +87,17 @@ parse(const unsigned char *b, size_t len, ingest_report_cb rcb,
 			return INGEST_ERR_NOMEM;
 		s = ingest_xml_feed(x, b, len, true, err);
 	} else if (depth == 0) {
-		s = ingest_mime_attachment((const char *)b, len, &att, &attlen,
-		    NULL, err);
-		if (s == INGEST_OK)
-			s = parse(att, attlen, rcb, ccb, ctx, err, 1);
-		free(att);
+		/* a failure report first: its original message may carry
+		 * any attachment */
+		elen = strbuf_len(err);
+		s = parse_failure(b, len, h, err);
+		if (s == INGEST_ERR_CONTENT && strbuf_len(err) == elen) {
+			s = ingest_mime_attachment((const char *)b, len, &att,
+			    &attlen, NULL, err);
+			if (s == INGEST_OK)
+				s = parse(att, attlen, h, err, 1);
+			free(att);
+		}
 	} else {
 		strbuf_appends(err, "attachment is neither XML, gzip nor zip");
 		s = INGEST_ERR_FORMAT;
@@ -76,10 +107,19 @@ parse(const unsigned char *b, size_t len, ingest_report_cb rcb,
 }
 
 enum ingest_status
+ingest_buffer_with(const void *buf, size_t len,
+    const struct ingest_handlers *h, struct strbuf *err)
+{
+	return parse(buf, len, h, err, 0);
+}
+
+enum ingest_status
 ingest_buffer(const void *buf, size_t len, ingest_report_cb rcb,
     ingest_record_cb ccb, void *ctx, struct strbuf *err)
 {
-	return parse(buf, len, rcb, ccb, ctx, err, 0);
+	struct ingest_handlers h = { rcb, ccb, NULL, ctx };
+
+	return parse(buf, len, &h, err, 0);
 }
 
 static ssize_t
@@ -105,6 +145,14 @@ enum ingest_status
 ingest_fd(int fd, ingest_report_cb rcb, ingest_record_cb ccb, void *ctx,
     struct strbuf *err)
 {
+	struct ingest_handlers h = { rcb, ccb, NULL, ctx };
+
+	return ingest_fd_with(fd, &h, err);
+}
+
+enum ingest_status
+ingest_fd_with(int fd, const struct ingest_handlers *h, struct strbuf *err)
+{
 	enum ingest_status s;
 	struct ingest_xml *x;
 	unsigned char *b, *nb;
@@ -118,7 +166,8 @@ ingest_fd(int fd, ingest_report_cb rcb, ingest_record_cb ccb, void *ctx,
 	len = (size_t)r;
 	if (len > 0 && looks_xml(b, len) && !(b[0] == 0x1f)) {
 		/* stream a plain XML document, chunk by chunk */
-		if ((x = ingest_xml_new(rcb, ccb, ctx)) == NULL) {
+		if ((x = ingest_xml_new(h->report, h->record, h->ctx)) ==
+		    NULL) {
 			free(b);
 			return INGEST_ERR_NOMEM;
 		}
@@ -156,7 +205,7 @@ ingest_fd(int fd, ingest_report_cb rcb, ingest_record_cb ccb, void *ctx,
 		len = cap + (size_t)r;
 		cap *= 2;
 	}
-	s = parse(b, len, rcb, ccb, ctx, err, 0);
+	s = parse(b, len, h, err, 0);
 	free(b);
 	return s;
 ioerr:

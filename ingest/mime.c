@@ -6,6 +6,8 @@
  * their boundary lines (RFC 2046 section 5.1.1); nested multiparts are
  * walked up to INGEST_MIME_MAX_DEPTH, at most INGEST_MIME_MAX_PARTS parts
  * in all.  message/rfc822 parts (a forwarded report) are walked too.
+ * ingest_mime_walk() hands every entity to a callback (the aggregate
+ * attachment finder below, and afrf.c for failure reports).
  * Header parameters: plain and quoted values; RFC 2231 continuations
  * are not joined (a name split that way still matches on its type).
  */
@@ -21,17 +23,15 @@
 
 struct walk {
 	unsigned parts;
-	unsigned char **out;
-	size_t	*outlen;
-	struct strbuf *name;
+	ingest_mime_cb cb;
+	void	*ctx;
 	struct strbuf *err;
 	enum ingest_status st;
-	bool	 found;
+	bool	 stop;
 };
 
-/* The end of the header block: the offset of the body. */
-static size_t
-header_end(const char *m, size_t len)
+size_t
+ingest_mime_header_end(const char *m, size_t len)
 {
 	size_t i;
 
@@ -50,9 +50,9 @@ header_end(const char *m, size_t len)
 	return len;
 }
 
-/* Copy field "name:" of the header block h into out, unfolded. */
-static bool
-header_get(const char *h, size_t hlen, const char *name, struct strbuf *out)
+bool
+ingest_mime_header_get(const char *h, size_t hlen, const char *name,
+    struct strbuf *out)
 {
 	size_t nl = strlen(name), i = 0, j;
 
@@ -132,8 +132,9 @@ hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static unsigned char *
-decode(const char *b, size_t len, const char *cte, size_t *outlen)
+unsigned char *
+ingest_mime_decode(const char *b, size_t len, const char *cte,
+    size_t *outlen)
 {
 	unsigned char *o = malloc(len + 1);
 	size_t i, n = 0;
@@ -189,6 +190,17 @@ ends_with(const char *s, const char *suf)
 	return a >= b && strcasecmp(s + a - b, suf) == 0;
 }
 
+bool
+ingest_mime_type_is(const char *type, const char *want)
+{
+	size_t tl = strlen(want);
+
+	while (*type == ' ' || *type == '\t')
+		type++;
+	return strncasecmp(type, want, tl) == 0 && (type[tl] == '\0' ||
+	    type[tl] == ';' || isspace((unsigned char)type[tl]));
+}
+
 static bool
 is_report(const char *type, const char *fname)
 {
@@ -196,15 +208,11 @@ is_report(const char *type, const char *fname)
 	    "application/x-gzip", "application/zip",
 	    "application/x-zip-compressed", "application/x-zip",
 	    "text/xml", "application/xml" };
-	size_t i, tl;
+	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		tl = strlen(types[i]);
-		if (strncasecmp(type, types[i], tl) == 0 &&
-		    (type[tl] == '\0' || type[tl] == ';' ||
-		    isspace((unsigned char)type[tl])))
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (ingest_mime_type_is(type, types[i]))
 			return true;
-	}
 	return ends_with(fname, ".xml") || ends_with(fname, ".gz") ||
 	    ends_with(fname, ".zip") || ends_with(fname, ".xml.gz");
 }
@@ -218,9 +226,11 @@ walk_multipart(struct walk *w, const char *b, size_t len, const char *bnd,
 	size_t bl = strlen(bnd), i = 0, start = 0, end;
 	bool in = false;
 
+	/* RFC 2046 section 5.1.1: a boundary is 1 to 70 characters; some
+	 * senders go past that, so up to 200 is accepted. */
 	if (bl == 0 || bl > 200)
 		return;
-	while (i < len && !w->found && w->st == INGEST_OK) {
+	while (i < len && !w->stop && w->st == INGEST_OK) {
 		const char *nl;
 		size_t next;
 
@@ -247,15 +257,35 @@ walk_multipart(struct walk *w, const char *b, size_t len, const char *bnd,
 		}
 		i = next;
 	}
-	if (in && !w->found && w->st == INGEST_OK && start < len)
+	/* a missing close delimiter: the last part runs to the end */
+	if (in && !w->stop && w->st == INGEST_OK && start < len)
 		walk_entity(w, b + start, len - start, depth + 1);
+}
+
+static void
+trim(struct strbuf *sb, struct strbuf *tmp)
+{
+	const char *s = strbuf_cstr(sb);
+
+	strbuf_reset(tmp);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	strbuf_appends(tmp, s);
+	while (strbuf_len(tmp) > 0 && isspace((unsigned char)
+	    strbuf_cstr(tmp)[strbuf_len(tmp) - 1]))
+		strbuf_truncate(tmp, strbuf_len(tmp) - 1);
+	strbuf_reset(sb);
+	strbuf_appends(sb, strbuf_cstr(tmp));
 }
 
 static void
 walk_entity(struct walk *w, const char *m, size_t len, unsigned depth)
 {
 	struct strbuf ct, cte, disp, fname, tmp;
+	struct ingest_mime_part p;
+	const char *t;
 	size_t hl;
+	int rc;
 
 	if (depth > INGEST_MIME_MAX_DEPTH) {
 		strbuf_appendf(w->err, "MIME nested deeper than %d levels",
@@ -271,78 +301,112 @@ walk_entity(struct walk *w, const char *m, size_t len, unsigned depth)
 	}
 	strbuf_init(&ct), strbuf_init(&cte), strbuf_init(&disp);
 	strbuf_init(&fname), strbuf_init(&tmp);
-	hl = header_end(m, len);
-	if (!header_get(m, hl, "Content-Type", &ct))
+	hl = ingest_mime_header_end(m, len);
+	if (!ingest_mime_header_get(m, hl, "Content-Type", &ct))
 		strbuf_appends(&ct, "text/plain");
-	if (!header_get(m, hl, "Content-Transfer-Encoding", &cte))
+	trim(&ct, &tmp);
+	if (!ingest_mime_header_get(m, hl, "Content-Transfer-Encoding", &cte))
 		strbuf_appends(&cte, "7bit");
-	else {
-		/* trim */
-		const char *s = strbuf_cstr(&cte);
-		while (*s == ' ' || *s == '\t')
-			s++;
-		strbuf_appends(&tmp, s);
-		while (strbuf_len(&tmp) > 0 && isspace((unsigned char)
-		    strbuf_cstr(&tmp)[strbuf_len(&tmp) - 1]))
-			strbuf_truncate(&tmp, strbuf_len(&tmp) - 1);
-		strbuf_reset(&cte);
-		strbuf_appends(&cte, strbuf_cstr(&tmp));
-	}
-	if (header_get(m, hl, "Content-Disposition", &disp))
+	trim(&cte, &tmp);
+	if (ingest_mime_header_get(m, hl, "Content-Disposition", &disp))
 		param_get(strbuf_cstr(&disp), "filename", &fname);
 	if (strbuf_len(&fname) == 0)
 		param_get(strbuf_cstr(&ct), "name", &fname);
-	{
-		const char *t = strbuf_cstr(&ct);
-
-		while (*t == ' ' || *t == '\t')
-			t++;
-		if (strncasecmp(t, "multipart/", 10) == 0) {
-			param_get(t, "boundary", &tmp);
-			walk_multipart(w, m + hl, len - hl, strbuf_cstr(&tmp),
-			    depth);
-		} else if (strncasecmp(t, "message/rfc822", 14) == 0)
-			walk_entity(w, m + hl, len - hl, depth + 1);
-		else if (is_report(t, strbuf_cstr(&fname))) {
-			*w->out = decode(m + hl, len - hl, strbuf_cstr(&cte),
-			    w->outlen);
-			if (*w->out == NULL)
-				w->st = INGEST_ERR_NOMEM;
-			else {
-				w->found = true;
-				if (w->name != NULL)
-					strbuf_appends(w->name,
-					    strbuf_cstr(&fname));
-			}
-		}
-	}
+	t = strbuf_cstr(&ct);
+	memset(&p, 0, sizeof(p));
+	p.header = m;
+	p.header_len = hl;
+	p.type = t;
+	p.filename = strbuf_cstr(&fname);
+	p.cte = strbuf_cstr(&cte);
+	p.body = m + hl;
+	p.body_len = len - hl;
+	p.depth = depth;
+	rc = w->cb(&p, w->ctx);
+	if (rc == INGEST_MIME_STOP)
+		w->stop = true;
+	else if (rc == INGEST_MIME_SKIP)
+		;
+	else if (strncasecmp(t, "multipart/", 10) == 0) {
+		param_get(t, "boundary", &tmp);
+		walk_multipart(w, m + hl, len - hl, strbuf_cstr(&tmp), depth);
+	} else if (ingest_mime_type_is(t, "message/rfc822"))
+		walk_entity(w, m + hl, len - hl, depth + 1);
 	strbuf_release(&ct), strbuf_release(&cte), strbuf_release(&disp);
 	strbuf_release(&fname), strbuf_release(&tmp);
+}
+
+enum ingest_status
+ingest_mime_walk(const char *msg, size_t len, ingest_mime_cb cb, void *ctx,
+    struct strbuf *err)
+{
+	struct walk w;
+
+	memset(&w, 0, sizeof(w));
+	w.cb = cb;
+	w.ctx = ctx;
+	w.err = err;
+	if (len > INGEST_XML_MAX_BYTES) {
+		strbuf_appendf(err, "message larger than %u MiB",
+		    INGEST_XML_MAX_BYTES >> 20);
+		return INGEST_ERR_LIMIT;
+	}
+	walk_entity(&w, msg, len, 0);
+	return w.st;
+}
+
+struct attach {
+	unsigned char **out;
+	size_t	*outlen;
+	struct strbuf *name;
+	bool	 found, nomem;
+};
+
+static int
+attach_cb(const struct ingest_mime_part *p, void *ctx)
+{
+	struct attach *a = ctx;
+
+	if (strncasecmp(p->type, "multipart/", 10) == 0 ||
+	    ingest_mime_type_is(p->type, "message/rfc822") ||
+	    !is_report(p->type, p->filename))
+		return INGEST_MIME_NEXT;
+	*a->out = ingest_mime_decode(p->body, p->body_len, p->cte,
+	    a->outlen);
+	if (*a->out == NULL)
+		a->nomem = true;
+	else {
+		a->found = true;
+		if (a->name != NULL)
+			strbuf_appends(a->name, p->filename);
+	}
+	return INGEST_MIME_STOP;
 }
 
 enum ingest_status
 ingest_mime_attachment(const char *msg, size_t len, unsigned char **out,
     size_t *outlen, struct strbuf *name, struct strbuf *err)
 {
-	struct walk w;
+	struct attach a;
+	enum ingest_status s;
 
-	memset(&w, 0, sizeof(w));
-	w.out = out;
-	w.outlen = outlen;
-	w.name = name;
-	w.err = err;
+	memset(&a, 0, sizeof(a));
+	a.out = out;
+	a.outlen = outlen;
+	a.name = name;
 	*out = NULL;
 	*outlen = 0;
-	if (len > INGEST_XML_MAX_BYTES) {
-		strbuf_appendf(err, "message larger than 64 MiB");
-		return INGEST_ERR_LIMIT;
+	s = ingest_mime_walk(msg, len, attach_cb, &a, err);
+	if (s != INGEST_OK) {
+		free(*out);
+		*out = NULL;
+		return s;
 	}
-	walk_entity(&w, msg, len, 0);
-	if (w.st != INGEST_OK)
-		return w.st;
-	if (!w.found) {
-		strbuf_appendf(err, "no report attachment (gzip, zip or XML) "
-		    "in the message");
+	if (a.nomem)
+		return INGEST_ERR_NOMEM;
+	if (!a.found) {
+		strbuf_appendf(err, "no report in the message: no gzip, zip "
+		    "or XML attachment and no message/feedback-report part");
 		return INGEST_ERR_CONTENT;
 	}
 	return INGEST_OK;

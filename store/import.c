@@ -1,13 +1,17 @@
 /*
  * import.c - received aggregate reports into schema version 3
- * (agg_reports, agg_records; schema.c).
+ * (agg_reports, agg_records; schema.c), failure reports, owned domains
+ * and reverse DNS into version 4 (failure_reports, owned_domains,
+ * rdns).  This file is the SQLite side; a postgresql:// URI is handed
+ * to import_pg.c, which keeps the same contract.
  *
  * The import runs in its own process (dmarcctl import), on its own
  * connection, outside the verdict writer thread: a report is one
  * transaction that may hold hundreds of thousands of rows, committed
  * once at its end, so a report is stored whole or not at all.
  * Idempotence: INSERT OR IGNORE on UNIQUE (org_name, report_id,
- * domain); no row inserted means a duplicate.  PostgreSQL: not yet.
+ * domain) (and UNIQUE report_key for failure reports); no row
+ * inserted means a duplicate.
  */
 #include "config.h"
 
@@ -16,13 +20,16 @@
 #include <string.h>
 
 #include "store/import.h"
+#include "store/import_pg.h"
 
 struct store_importer {
 	char		*path;
 	sqlite3		*db;
 	sqlite3_stmt	*ins_report, *ins_record, *upd_count;
+	sqlite3_stmt	*ins_failure, *rdns_get, *rdns_put;
 	sqlite3_int64	 report;
 	bool		 open;
+	struct import_pg *pg;		/* PostgreSQL: everything goes there */
 };
 
 static enum store_status
@@ -46,10 +53,16 @@ store_importer_open(const char *uri, enum store_status *st,
 		return NULL;
 	store_close(s);
 	if (strncmp(uri, "postgres", 8) == 0) {
-		strbuf_appends(err, "importing into PostgreSQL is not yet "
-		    "supported: use a SQLite HistoryDatabase");
-		*st = STORE_ERR_CONFIG;
-		return NULL;
+		if ((im = calloc(1, sizeof(*im))) == NULL) {
+			*st = STORE_ERR_NOMEM;
+			return NULL;
+		}
+		if ((im->pg = import_pg_open(uri, st, err)) == NULL) {
+			free(im);
+			return NULL;
+		}
+		*st = STORE_OK;
+		return im;
 	}
 	if (strncmp(path, "sqlite://", 9) == 0)
 		path += 9;
@@ -83,7 +96,22 @@ store_importer_open(const char *uri, enum store_status *st,
 	    "dkim_results) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 	    "?11, ?12)", -1, &im->ins_record, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(im->db, "UPDATE agg_reports SET nrecords = ?1 "
-	    "WHERE id = ?2", -1, &im->upd_count, NULL) != SQLITE_OK) {
+	    "WHERE id = ?2", -1, &im->upd_count, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(im->db, "INSERT OR IGNORE INTO failure_reports "
+	    "(report_key, reporter, reported_domain, arrival_ts, source_ip, "
+	    "feedback_type, auth_failure, identity_alignment, "
+	    "delivery_result, dkim_domain, dkim_selector, dkim_identity, "
+	    "spf_dns, original_mail_from, original_rcpt_to, "
+	    "original_envelope_id, header_from, subject, message_id, "
+	    "user_agent, headers, imported_at, source) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	    "?18, ?19, ?20, ?21, strftime('%s', 'now'), ?22)", -1,
+	    &im->ins_failure, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(im->db, "SELECT resolved_at FROM rdns WHERE "
+	    "ip = ?1", -1, &im->rdns_get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(im->db, "INSERT OR REPLACE INTO rdns (ip, ptr, "
+	    "org, status, resolved_at) VALUES (?1, ?2, ?3, ?4, ?5)", -1,
+	    &im->rdns_put, NULL) != SQLITE_OK) {
 		strbuf_appendf(err, "%s: %s", path, sqlite3_errmsg(im->db));
 		*st = STORE_ERR_SCHEMA;
 		goto fail;
@@ -100,14 +128,37 @@ store_importer_close(struct store_importer *im)
 {
 	if (im == NULL)
 		return;
+	import_pg_close(im->pg);
 	if (im->open)
 		sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_finalize(im->ins_report);
 	sqlite3_finalize(im->ins_record);
 	sqlite3_finalize(im->upd_count);
+	sqlite3_finalize(im->ins_failure);
+	sqlite3_finalize(im->rdns_get);
+	sqlite3_finalize(im->rdns_put);
 	sqlite3_close(im->db);
 	free(im->path);
 	free(im);
+}
+
+enum store_status
+store_importer_set_durability(struct store_importer *im,
+    enum store_durability d, struct strbuf *err)
+{
+	bool relaxed = d == STORE_DURABILITY_RELAXED;
+
+	if (im->pg != NULL)
+		return import_pg_set_durability(im->pg, relaxed, err);
+	/* the history is in WAL mode (sqlite.c): NORMAL fsyncs the WAL at
+	 * checkpoints only, and a crash of the process loses nothing */
+	if (sqlite3_exec(im->db, relaxed ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		strbuf_appendf(err, "%s: cannot set synchronous: %s", im->path,
+		    sqlite3_errmsg(im->db));
+		return STORE_ERR_CONFIG;
+	}
+	return STORE_OK;
 }
 
 static void
@@ -124,6 +175,8 @@ store_import_begin(struct store_importer *im,
 	int rc;
 
 	*duplicate = false;
+	if (im->pg != NULL)
+		return import_pg_begin(im->pg, r, duplicate, err);
 	if (sqlite3_exec(im->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return dberr(im, "cannot begin", err);
@@ -167,6 +220,8 @@ store_import_record(struct store_importer *im,
 {
 	sqlite3_stmt *st = im->ins_record;
 
+	if (im->pg != NULL)
+		return import_pg_record(im->pg, c, err);
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, im->report);
 	bind_s(st, 2, c->source_ip);
@@ -190,6 +245,8 @@ enum store_status
 store_import_end(struct store_importer *im, bool commit, uint64_t nrecords,
     struct strbuf *err)
 {
+	if (im->pg != NULL)
+		return import_pg_end(im->pg, commit, nrecords, err);
 	if (!im->open)
 		return STORE_OK;
 	im->open = false;
@@ -206,4 +263,141 @@ store_import_end(struct store_importer *im, bool commit, uint64_t nrecords,
 	}
 	sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
 	return commit ? STORE_ERR_WRITE : STORE_OK;
+}
+
+enum store_status
+store_import_failure(struct store_importer *im,
+    const struct store_failure_report *f, bool *duplicate,
+    struct strbuf *err)
+{
+	sqlite3_stmt *st = im->ins_failure;
+	const char *const v[] = { f->report_key, f->reporter,
+	    f->reported_domain, NULL, f->source_ip, f->feedback_type,
+	    f->auth_failure, f->identity_alignment, f->delivery_result,
+	    f->dkim_domain, f->dkim_selector, f->dkim_identity, f->spf_dns,
+	    f->original_mail_from, f->original_rcpt_to,
+	    f->original_envelope_id, f->header_from, f->subject,
+	    f->message_id, f->user_agent, f->headers, f->source };
+	int i;
+
+	*duplicate = false;
+	if (im->pg != NULL)
+		return import_pg_failure(im->pg, f, duplicate, err);
+	sqlite3_reset(st);
+	for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++)
+		if (i != 3)
+			bind_s(st, i + 1, v[i]);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->arrival);
+	/* one statement: its own implicit transaction */
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dberr(im, "cannot store the failure report", err);
+	*duplicate = sqlite3_changes(im->db) == 0;
+	return STORE_OK;
+}
+
+static enum store_status
+exec1(struct store_importer *im, const char *sql, const char *a,
+    const char *b, bool *changed, struct strbuf *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(im->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dberr(im, "cannot prepare", err);
+	bind_s(st, 1, a);
+	if (b != NULL)
+		bind_s(st, 2, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(im, "cannot write owned_domains", err);
+	*changed = sqlite3_changes(im->db) > 0;
+	return STORE_OK;
+}
+
+enum store_status
+store_owned_add(struct store_importer *im, const char *domain,
+    const char *note, bool *changed, struct strbuf *err)
+{
+	if (im->pg != NULL)
+		return import_pg_owned_add(im->pg, domain, note, changed, err);
+	return exec1(im, "INSERT OR IGNORE INTO owned_domains (domain, "
+	    "added_at, note) VALUES (?1, strftime('%s', 'now'), ?2)",
+	    domain, note != NULL ? note : "", changed, err);
+}
+
+enum store_status
+store_owned_remove(struct store_importer *im, const char *domain,
+    bool *changed, struct strbuf *err)
+{
+	if (im->pg != NULL)
+		return import_pg_owned_remove(im->pg, domain, changed, err);
+	return exec1(im, "DELETE FROM owned_domains WHERE domain = ?1",
+	    domain, NULL, changed, err);
+}
+
+enum store_status
+store_owned_list(struct store_importer *im, void (*cb)(const char *,
+    time_t, const char *, void *), void *ctx, struct strbuf *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (im->pg != NULL)
+		return import_pg_owned_list(im->pg, cb, ctx, err);
+	if (sqlite3_prepare_v2(im->db, "SELECT domain, added_at, note FROM "
+	    "owned_domains ORDER BY domain", -1, &st, NULL) != SQLITE_OK)
+		return dberr(im, "cannot read owned_domains", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0),
+		    (time_t)sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), ctx);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(im, "cannot read owned_domains", err);
+	return STORE_OK;
+}
+
+enum store_status
+store_rdns_get(struct store_importer *im, const char *ip, bool *found,
+    time_t *resolved_at, struct strbuf *err)
+{
+	sqlite3_stmt *st = im->rdns_get;
+	int rc;
+
+	*found = false;
+	if (im->pg != NULL)
+		return import_pg_rdns_get(im->pg, ip, found, resolved_at, err);
+	sqlite3_reset(st);
+	bind_s(st, 1, ip);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = true;
+		*resolved_at = (time_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dberr(im, "cannot read rdns", err);
+	return STORE_OK;
+}
+
+enum store_status
+store_rdns_put(struct store_importer *im, const char *ip, const char *ptr,
+    const char *org, const char *status, time_t resolved_at,
+    struct strbuf *err)
+{
+	sqlite3_stmt *st = im->rdns_put;
+
+	if (im->pg != NULL)
+		return import_pg_rdns_put(im->pg, ip, ptr, org, status,
+		    resolved_at, err);
+	sqlite3_reset(st);
+	bind_s(st, 1, ip);
+	bind_s(st, 2, ptr);
+	bind_s(st, 3, org);
+	bind_s(st, 4, status);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)resolved_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dberr(im, "cannot write rdns", err);
+	return STORE_OK;
 }

@@ -1,11 +1,12 @@
 /*
- * import.h - storing received aggregate reports (dmarcctl import).
+ * import.h - storing received aggregate and failure reports (dmarcctl
+ * import), owned domains and the reverse DNS cache.
  *
  * One report is one transaction: store_import_begin() inserts the
  * report row (or finds it already stored: a duplicate, skipped),
  * store_import_record() adds its rows as they stream in, and
- * store_import_end() commits or rolls back.  SQLite only for now:
- * a PostgreSQL URI gives STORE_ERR_CONFIG ("not yet").
+ * store_import_end() commits or rolls back.  SQLite (import.c) or
+ * PostgreSQL (import_pg.c), told by the URI as for store_open().
  */
 #ifndef DM_STORE_IMPORT_H
 #define DM_STORE_IMPORT_H
@@ -33,6 +34,20 @@ struct store_agg_record {
 	const char *spf_results, *dkim_results;
 };
 
+/* One failure report (RFC 6591); report_key is its identity. */
+struct store_failure_report {
+	const char *report_key, *reporter, *reported_domain;
+	time_t	 arrival;
+	const char *source_ip, *feedback_type, *auth_failure;
+	const char *identity_alignment, *delivery_result;
+	const char *dkim_domain, *dkim_selector, *dkim_identity, *spf_dns;
+	const char *original_mail_from, *original_rcpt_to;
+	const char *original_envelope_id;
+	const char *header_from, *subject, *message_id, *user_agent;
+	const char *headers;
+	const char *source;		/* the input's file name */
+};
+
 struct store_importer;
 
 /* Open the history at uri for importing (created and migrated as by
@@ -40,6 +55,13 @@ struct store_importer;
 struct store_importer *store_importer_open(const char *uri,
 	    enum store_status *st, struct strbuf *err);
 void	 store_importer_close(struct store_importer *);
+/* STORE_DURABILITY_FULL (the default): a report is on disk when its
+ * commit returns (SQLite synchronous=FULL, PostgreSQL synchronous_commit
+ * on); RELAXED: a crash of the machine (not of the process) may lose the
+ * last commits (synchronous=NORMAL in WAL mode, synchronous_commit
+ * off), for bulk imports. */
+enum store_status store_importer_set_durability(struct store_importer *,
+	    enum store_durability, struct strbuf *err);
 
 /* Begin a report: STORE_OK and *duplicate=false with a transaction
  * open; STORE_OK and *duplicate=true when (org_name, report_id, domain)
@@ -52,5 +74,35 @@ enum store_status store_import_record(struct store_importer *,
 /* Commit (with the final record count) or roll back. */
 enum store_status store_import_end(struct store_importer *, bool commit,
 	    uint64_t nrecords, struct strbuf *err);
+
+/* Store a failure report in its own transaction; *duplicate when its
+ * report_key is stored already. */
+enum store_status store_import_failure(struct store_importer *,
+	    const struct store_failure_report *, bool *duplicate,
+	    struct strbuf *err);
+
+/*
+ * Owned domains (table owned_domains): add (*changed false when it was
+ * there), remove (*changed false when it was not), and list in name
+ * order, cb called once per domain with its added_at time and note.
+ */
+enum store_status store_owned_add(struct store_importer *,
+	    const char *domain, const char *note, bool *changed,
+	    struct strbuf *err);
+enum store_status store_owned_remove(struct store_importer *,
+	    const char *domain, bool *changed, struct strbuf *err);
+enum store_status store_owned_list(struct store_importer *,
+	    void (*cb)(const char *domain, time_t added, const char *note,
+	    void *ctx), void *ctx, struct strbuf *err);
+
+/*
+ * Reverse DNS cache (table rdns).  store_rdns_get: *found and, when
+ * found, *resolved_at.  store_rdns_put: insert or replace.
+ */
+enum store_status store_rdns_get(struct store_importer *, const char *ip,
+	    bool *found, time_t *resolved_at, struct strbuf *err);
+enum store_status store_rdns_put(struct store_importer *, const char *ip,
+	    const char *ptr, const char *org, const char *status,
+	    time_t resolved_at, struct strbuf *err);
 
 #endif

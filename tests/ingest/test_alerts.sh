@@ -50,6 +50,8 @@ chmod 755 "$tmp/sendmail"
 conf=$tmp/dmarcd.conf
 cat > "$conf" <<EOF
 HistoryDatabase $db
+OwnedDomains alerts.test
+ImportReverseDNS no
 AlertWebhookURL http://127.0.0.1:$hook_port/dmarc-hook
 AlertDigestTo ops@example.test
 ReportEmail dmarc@example.test

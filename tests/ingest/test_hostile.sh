@@ -10,6 +10,9 @@
 #   100 MB XML   one report padded to 100 MB     64 MiB document cap
 #   10^6 records a minimal report of 10^6 rows   500000-record cap (the
 #                report is rolled back: nothing stored)
+#   mailed bomb  the gzip bomb as a base64 e-mail attachment    the same cap
+#   MIME parts   an e-mail of 200 parts                          64-part cap
+#   big mbox     an mbox holding a 70 MB message                 64 MiB cap
 set -u
 top_builddir=${top_builddir:-.}
 ctl=$top_builddir/dmarcctl
@@ -25,6 +28,9 @@ if [ ! -x /usr/bin/time ]; then
 fi
 rm -rf "$tmp"
 mkdir -p "$tmp"
+# the hostile reports are about an owned domain, so that only the caps
+# can stop them
+printf 'OwnedDomains example.com\nImportReverseDNS no\n' > "$tmp/dmarcd.conf"
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
 export ASAN_OPTIONS
 
@@ -68,10 +74,22 @@ XML
 { printf '%s' "$head"; yes "$rec" | head -n 1000000
   printf '</feedback>\n'; } > "$tmp/1e6-records.xml"
 
+{ printf 'From: r@evil.test\nSubject: report\nMIME-Version: 1.0\n'
+  printf 'Content-Type: multipart/mixed; boundary=b\n\n--b\n'
+  printf 'Content-Type: application/gzip; name=r.xml.gz\n'
+  printf 'Content-Transfer-Encoding: base64\n\n'
+  base64 "$tmp/gzip-bomb.xml.gz"; printf '\n--b--\n'; } > "$tmp/mailed-bomb.eml"
+{ printf 'From: r@evil.test\nContent-Type: multipart/mixed; boundary=b\n\n'
+  i=0; while [ $i -lt 200 ]; do
+	printf -- '--b\nContent-Type: text/plain\n\npart %d\n' $i; i=$((i + 1))
+  done; printf -- '--b--\n'; } > "$tmp/mime-parts.eml"
+{ printf 'From a@evil.test Thu Nov 26 00:00:00 2026\nSubject: big\n\n'
+  head -c 70000000 /dev/zero | tr '\0' 'x' | fold -w 76; printf '\n'; } > "$tmp/big.mbox"
+
 run() {	# name file reason-substring
 	db=$tmp/h.db
 	rm -f "$db"
-	/usr/bin/time -v -o "$tmp/time.txt" "$ctl" -c /dev/null import \
+	/usr/bin/time -v -o "$tmp/time.txt" "$ctl" -c "$tmp/dmarcd.conf" import \
 	    --database "$db" "$2" > "$tmp/out.txt" 2>&1
 	rc=$?
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
@@ -95,6 +113,9 @@ run "billion laughs" "$tmp/billion-laughs.xml" "DOCTYPE"
 run "XXE" "$tmp/xxe.xml" "DOCTYPE"
 run "100 MB XML" "$tmp/100mb.xml" "larger than 64 MiB"
 run "10^6 records" "$tmp/1e6-records.xml" "more than 500000 records"
+run "mailed gzip bomb" "$tmp/mailed-bomb.eml" "compression"
+run "200 MIME parts" "$tmp/mime-parts.eml" "more than 64 MIME parts"
+run "70 MB mbox message" "$tmp/big.mbox" "message larger than 64 MiB"
 echo "1..$n"
 [ $fail -eq 0 ] && rm -rf "$tmp"
 exit $fail

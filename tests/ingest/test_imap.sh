@@ -181,7 +181,7 @@ db=$tmp/h.db
 imp() {	# imp DB [options]: run the import, output in $tmp/out, status in rc
 	_db=$1
 	shift
-	"$ctl" -c /dev/null import --database "$_db" --imap "$url" \
+	"$ctl" -c /dev/null import --any-domain --no-rdns --database "$_db" --imap "$url" \
 	    --imap-cafile "$tmp/cert.pem" "$@" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
 }
@@ -223,7 +223,7 @@ check "duplicate: INBOX empty" "$(inbox)" 0
 
 # 4. the database fails: the message stays in INBOX, unread
 fdb=$tmp/fail.db
-"$ctl" -c /dev/null import --database "$fdb" "$tmp/msg/hello.eml" >/dev/null 2>&1
+"$ctl" -c /dev/null import --any-domain --no-rdns --database "$fdb" "$tmp/msg/hello.eml" >/dev/null 2>&1
 sqlite3 "$fdb" "CREATE TRIGGER no_reports BEFORE INSERT ON agg_reports BEGIN SELECT RAISE(ABORT, 'test: the disk says no'); END;"
 wrap "$corpus/cry-inc/yahoo.xml" y1 > "$tmp/msg/yahoo.eml"
 deliver "$tmp/msg/yahoo.eml"
@@ -264,7 +264,7 @@ grep -q "password file $pw: group or others may read" "$tmp/err" &&
     nok "password file mode: $(cat "$tmp/err")"
 chmod 600 "$pw"
 # ... and a password in the URL
-"$ctl" -c /dev/null import --database "$db" \
+"$ctl" -c /dev/null import --any-domain --no-rdns --database "$db" \
     --imap "imaps://reports:pw@127.0.0.1:$port/INBOX" > "$tmp/out" 2> "$tmp/err"
 check "password in the URL: exit 64" "$?" 64
 grep -q "a password in the URL is refused" "$tmp/err" &&
@@ -277,11 +277,11 @@ HistoryDatabase $db
 ImportImapURL $url
 ImportImapPasswordFile $pw
 EOF
-"$ctl" -c "$tmp/dmarcd.conf" import > "$tmp/out" 2> "$tmp/err"
+"$ctl" -c "$tmp/dmarcd.conf" import --any-domain --no-rdns > "$tmp/out" 2> "$tmp/err"
 check "unknown CA: exit 76 (EX_PROTOCOL)" "$?" 76
 check "unknown CA: the message stays" "$(inbox)" 1
 echo "ImportImapCAFile $tmp/cert.pem" >> "$tmp/dmarcd.conf"
-"$ctl" -c "$tmp/dmarcd.conf" import > "$tmp/out" 2> "$tmp/err"
+"$ctl" -c "$tmp/dmarcd.conf" import --any-domain --no-rdns > "$tmp/out" 2> "$tmp/err"
 check "from dmarcd.conf: exit 0" "$?" 0
 check "from dmarcd.conf: a duplicate filed" "$(grep -c ': duplicate report ' "$tmp/out")" 1
 check "from dmarcd.conf: INBOX empty" "$(inbox)" 0
@@ -307,7 +307,7 @@ wrap "$corpus/cry-inc/aol.xml" a1 > "$tmp/msg/aol.eml"
 wrap "$corpus/cry-inc/gmxnet.xml" x1 > "$tmp/msg/gmx.eml"
 deliver "$tmp/msg/aol.eml"
 : > "$tmp/watch.out"
-"$ctl" -c /dev/null import --database "$db" --imap "$url" \
+"$ctl" -c /dev/null import --any-domain --no-rdns --database "$db" --imap "$url" \
     --imap-cafile "$tmp/cert.pem" --password-file "$pw" --watch \
     --interval 1 >> "$tmp/watch.out" 2> "$tmp/watch.err" &
 watch_pid=$!
