@@ -45,6 +45,7 @@
 #   pf_queue_ids [QUEUE]          queue ids (all queues, or one by name)
 #   pf_wait_queue_empty [SECONDS] until nothing is in incoming/active/deferred
 #   pf_maillog                    the Postfix log so far
+#   pf_wait_log PATTERN [SECONDS]  wait for a line of Postfix's log
 #   pf_free_port                  a TCP port nothing listens on (for milters)
 #   postfix_fixture_stop          the EXIT trap (also stops NSD if present)
 #
@@ -489,6 +490,19 @@ pf_wait_queue_empty() {
 
 pf_maillog() {
 	cat "$PF_MAILLOG"
+}
+
+# pf_wait_log PATTERN [SECONDS]: wait until Postfix's log has a line
+# matching the grep pattern (postlogd writes it after the SMTP reply has
+# gone out, so it may lag the client); false if it never comes.
+pf_wait_log() {
+	_wl=0
+	while ! grep -q -- "$1" "$PF_MAILLOG" 2>/dev/null; do
+		[ $_wl -ge $((${2:-15} * 10)) ] && return 1
+		sleep 0.1
+		_wl=$((_wl + 1))
+	done
+	return 0
 }
 
 # The EXIT trap: the test's hook, Postfix, the sink, then NSD (if the NSD

@@ -89,7 +89,7 @@ pf_set "smtpd_milters = inet:127.0.0.1:$dead"
 send dead "$T/plain" --xclient-addr 192.0.2.10
 tap_is "$PF_STATUS/$PF_REPLY" "23/451 4.7.1 Service unavailable - try again later" \
     "dead milter: 451 4.7.1 (at MAIL FROM)"
-tap_ok 'grep -q "connect to Milter service inet:127.0.0.1:$dead: Connection refused" "$PF_MAILLOG"' \
+tap_ok 'pf_wait_log "connect to Milter service inet:127.0.0.1:$dead: Connection refused"' \
     "dead milter: Postfix logged why"
 tap_is "$(pf_sink_count)" 1 "dead milter: nothing more delivered"
 
