@@ -33,7 +33,7 @@
 #include "common/mem.h"
 #include "store/store.h"
 #include "web/server.h"
-#include "web/webdb.h"
+#include "store/dbq.h"
 
 #define PEM_MAX		(256 * 1024)
 
@@ -289,10 +289,10 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (uri == NULL)
 		uri = conf_str(ctx->conf, "HistoryDatabase");
-	/* PostgreSQL is served too (webdb.h); the checker's history
+	/* PostgreSQL is served too (store/dbq.h); the checker's history
 	 * (store/aggsources.h) reads SQLite only, so on PostgreSQL the
 	 * readiness of /api/v1/check goes without it. */
-	if (uri == NULL || (!webdb_uri_is_pgsql(uri) &&
+	if (uri == NULL || (!dbq_uri_is_pgsql(uri) &&
 	    server_sqlite_path(uri, &dbpath, &err) != 0)) {
 		cli_error("serve", "%s", uri == NULL ? "no HistoryDatabase in "
 		    "the configuration and no --database" : strbuf_cstr(&err));
@@ -340,7 +340,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	cfg.check_ttl_s = (unsigned)(conf_int(ctx->conf,
 	    "ServeCheckCacheTTL") / 1000);
 	sc.d = &d;
-	sc.database = webdb_uri_is_pgsql(uri) ? NULL : strbuf_cstr(&dbpath);
+	sc.database = dbq_uri_is_pgsql(uri) ? NULL : strbuf_cstr(&dbpath);
 	cfg.check = serve_check;
 	cfg.check_ctx = &sc;
 

@@ -32,13 +32,13 @@ usage(FILE *f)
 
 /* The database (SQLite or PostgreSQL), created or migrated to the
  * latest schema; NULL after printing why (*rc gets the exit status). */
-static struct webdb *
+static struct dbq *
 open_db(const char *uri, int *rc)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct store_importer *imp;
 	enum store_status st;
-	struct webdb *db = NULL;
+	struct dbq *db = NULL;
 
 	if ((imp = store_importer_open(uri, &st, &err)) == NULL) {
 		cli_error("token", "%s", strbuf_cstr(&err));
@@ -46,7 +46,7 @@ open_db(const char *uri, int *rc)
 		goto done;
 	}
 	store_importer_close(imp);
-	if ((db = webdb_open(uri, true, STORE_BUSY_MS, &err)) == NULL) {
+	if ((db = dbq_open(uri, true, STORE_BUSY_MS, &err)) == NULL) {
 		cli_error("token", "%s", strbuf_cstr(&err));
 		*rc = EX_UNAVAILABLE;
 	}
@@ -56,7 +56,7 @@ done:
 }
 
 static int
-token_do_add(struct webdb *db, const char *name, const char *domains, bool json)
+token_do_add(struct dbq *db, const char *name, const char *domains, bool json)
 {
 	struct strbuf scope = STRBUF_INIT, err = STRBUF_INIT, out = STRBUF_INIT;
 	char tok[TOKEN_LEN + 1], hex[65];
@@ -164,7 +164,7 @@ list_one(const struct token_row *r, void *ctx)
 }
 
 static int
-token_do_list(struct webdb *db, bool json)
+token_do_list(struct dbq *db, bool json)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	struct listing l;
@@ -205,7 +205,7 @@ cmd_token(struct cli_ctx *ctx, int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	const char *domains = NULL, *uri = NULL, *verb;
 	bool json = false;
-	struct webdb *db;
+	struct dbq *db;
 	int ch, rc = EX_OK;
 
 	optind = 1;
@@ -294,7 +294,7 @@ cmd_token(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		}
 	}
-	webdb_close(db);
+	dbq_close(db);
 	strbuf_release(&err);
 	return rc;
 }

@@ -8,8 +8,8 @@
  * dkim=pass or spf=pass; counts are messages (sums of record counts).
  * Every value bound into SQL is a parameter, never spliced text; the
  * only spliced pieces are fixed column names picked from a table.  The
- * work of one request is bounded by webdb_deadline().  The SQL is the
- * dialect SQLite and PostgreSQL share (webdb.h): no bare boolean sums,
+ * work of one request is bounded by dbq_deadline().  The SQL is the
+ * dialect SQLite and PostgreSQL share (store/dbq.h): no bare boolean sums,
  * every selected column grouped, days as integer division of UTC
  * seconds, sub-selects named; the one difference left (SQLite's
  * INDEXED BY) is chosen by back-end.
@@ -52,7 +52,7 @@ api_error(struct strbuf *out, int status, const char *fmt, ...)
 /* A query built with its parameters; values are copied references. */
 struct sqlq {
 	struct strbuf sql;
-	struct webdb_param b[MAX_BINDS];
+	struct dbq_param b[MAX_BINDS];
 	int	 n;
 	bool	 overflow;
 };
@@ -89,12 +89,12 @@ q_int(struct sqlq *q, int64_t v)
 	strbuf_appendf(&q->sql, "?%d", q->n);
 }
 
-static struct webdb_rows *
-q_prepare(struct webdb *db, struct sqlq *q)
+static struct dbq_rows *
+q_prepare(struct dbq *db, struct sqlq *q)
 {
 	if (q->overflow || strbuf_failed(&q->sql))
 		return NULL;
-	return webdb_query(db, strbuf_cstr(&q->sql), q->b, q->n);
+	return dbq_query(db, strbuf_cstr(&q->sql), q->b, q->n);
 }
 
 static void
@@ -108,16 +108,16 @@ q_free(struct sqlq *q)
 static int
 db_fail(const struct api_req *r)
 {
-	switch (webdb_status(r->db)) {
-	case WEBDB_STOPPED:
+	switch (dbq_status(r->db)) {
+	case DBQ_STOPPED:
 		return api_error(r->out, 503, "query stopped: too much work; "
 		    "narrow the date range (from, to)");
-	case WEBDB_UNAVAILABLE:
+	case DBQ_UNAVAILABLE:
 		return api_error(r->out, 503, "database unavailable: %s",
-		    webdb_errmsg(r->db));
+		    dbq_errmsg(r->db));
 	default:
 		return api_error(r->out, 500, "database error: %s",
-		    webdb_errmsg(r->db));
+		    dbq_errmsg(r->db));
 	}
 }
 
@@ -225,21 +225,21 @@ paging_json(struct json *j, const struct paging *p, int64_t total)
 static int
 domain_visible(const struct api_req *r, const char *d)
 {
-	struct webdb_param b = { d, 0, true };
-	struct webdb_rows *st;
+	struct dbq_param b = { d, 0, true };
+	struct dbq_rows *st;
 	bool row, found = false;
 
 	if (!token_scope_has(r->scope, d))
 		return api_error(r->out, 404, "no such domain: %s", d);
-	if ((st = webdb_query(r->db, "SELECT CASE WHEN EXISTS (SELECT 1 "
+	if ((st = dbq_query(r->db, "SELECT CASE WHEN EXISTS (SELECT 1 "
 	    "FROM agg_reports WHERE domain = ?1) OR EXISTS (SELECT 1 FROM "
 	    "failure_reports WHERE lower(reported_domain) = ?1) OR EXISTS "
 	    "(SELECT 1 FROM alerts WHERE domain = ?1) THEN 1 ELSE 0 END",
 	    &b, 1)) == NULL)
 		return db_fail(r);
-	if ((row = webdb_next(st)))
-		found = webdb_int(st, 0) != 0;
-	webdb_rows_free(st);
+	if ((row = dbq_next(st)))
+		found = dbq_int(st, 0) != 0;
+	dbq_rows_free(st);
 	if (!row)
 		return db_fail(r);
 	if (!found)
@@ -286,14 +286,14 @@ q_range(struct sqlq *q, const struct range *rg)
 static int
 count_query(const struct api_req *r, struct sqlq *q, int64_t *n)
 {
-	struct webdb_rows *st;
+	struct dbq_rows *st;
 	bool row;
 
 	if ((st = q_prepare(r->db, q)) == NULL)
 		return db_fail(r);
-	row = webdb_next(st);
-	*n = row ? webdb_int(st, 0) : 0;
-	webdb_rows_free(st);
+	row = dbq_next(st);
+	*n = row ? dbq_int(st, 0) : 0;
+	dbq_rows_free(st);
 	return row ? 0 : db_fail(r);
 }
 
@@ -306,7 +306,7 @@ api_reports(const struct api_req *r)
 	const char *v, *org;
 	struct range rg;
 	struct paging pg;
-	struct webdb_rows *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct json j;
 	int64_t total;
 	int status;
@@ -366,35 +366,35 @@ api_reports(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "reports");
 	json_array_begin(&j);
-	while (webdb_next(st)) {
-		int64_t msgs = webdb_int(st, 9);
-		int64_t pass = webdb_int(st, 10);
+	while (dbq_next(st)) {
+		int64_t msgs = dbq_int(st, 9);
+		int64_t pass = dbq_int(st, 10);
 
 		json_object_begin(&j);
-		json_kv_int(&j, "id", webdb_int(st, 0));
-		json_kv_string(&j, "org_name", webdb_text(st, 1));
-		json_kv_string(&j, "report_id", webdb_text(st, 2));
-		json_kv_string(&j, "domain", webdb_text(st, 3));
+		json_kv_int(&j, "id", dbq_int(st, 0));
+		json_kv_string(&j, "org_name", dbq_text(st, 1));
+		json_kv_string(&j, "report_id", dbq_text(st, 2));
+		json_kv_string(&j, "domain", dbq_text(st, 3));
 		json_key(&j, "begin");
-		json_ts(&j, webdb_int(st, 4));
+		json_ts(&j, dbq_int(st, 4));
 		json_key(&j, "end");
-		json_ts(&j, webdb_int(st, 5));
+		json_ts(&j, dbq_int(st, 5));
 		json_kv_int(&j, "messages", msgs);
 		json_kv_int(&j, "pass", pass);
 		json_kv_int(&j, "fail", msgs - pass);
 		json_key(&j, "policy");
 		json_object_begin(&j);
-		json_kv_string(&j, "p", webdb_text(st, 6));
-		json_kv_string(&j, "sp", webdb_text(st, 7));
+		json_kv_string(&j, "p", dbq_text(st, 6));
+		json_kv_string(&j, "sp", dbq_text(st, 7));
 		json_key(&j, "pct");
-		if ((int)webdb_int(st, 8) >= 0)
-			json_int(&j, (int)webdb_int(st, 8));
+		if ((int)dbq_int(st, 8) >= 0)
+			json_int(&j, (int)dbq_int(st, 8));
 		else
 			json_null(&j);
 		json_object_end(&j);
 		json_object_end(&j);
 	}
-	if (webdb_rows_failed(st)) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -402,7 +402,7 @@ api_reports(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	mem_free(sbuf1);
@@ -477,7 +477,7 @@ blocking_sources(const struct api_req *r, const struct range *rg,
     struct json *j, struct readiness *rd)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct webdb_rows *st;
+	struct dbq_rows *st;
 	int status = 0;
 
 	q_sql(&q, "SELECT c.source_ip, n.ptr, SUM(c.count), SUM(c.count) - "
@@ -511,20 +511,20 @@ blocking_sources(const struct api_req *r, const struct range *rg,
 	}
 	json_key(j, "blocking_sources");
 	json_array_begin(j);
-	while (webdb_next(st)) {
+	while (dbq_next(st)) {
 		json_object_begin(j);
-		json_kv_string(j, "source_ip", webdb_text(st, 0));
+		json_kv_string(j, "source_ip", dbq_text(st, 0));
 		json_key(j, "ptr");
-		json_str_or_null(j, webdb_text(st, 1));
-		json_kv_int(j, "messages", webdb_int(st, 2));
-		json_kv_int(j, "fail", webdb_int(st, 3));
+		json_str_or_null(j, dbq_text(st, 1));
+		json_kv_int(j, "messages", dbq_int(st, 2));
+		json_kv_int(j, "fail", dbq_int(st, 3));
 		json_object_end(j);
 		rd->nblocking++;
 	}
 	json_array_end(j);
-	if (webdb_rows_failed(st))
+	if (dbq_rows_failed(st))
 		status = db_fail(r);
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	return status;
 }
@@ -534,7 +534,7 @@ summary_daily(const struct api_req *r, const struct range *rg,
     struct json *j, struct readiness *rd)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct webdb_rows *st;
+	struct dbq_rows *st;
 	char day[16];
 	int status = 0;
 
@@ -550,11 +550,11 @@ summary_daily(const struct api_req *r, const struct range *rg,
 	}
 	json_key(j, "daily");
 	json_array_begin(j);
-	while (webdb_next(st)) {
-		int64_t m = webdb_int(st, 1);
-		int64_t p = webdb_int(st, 2);
+	while (dbq_next(st)) {
+		int64_t m = dbq_int(st, 1);
+		int64_t p = dbq_int(st, 2);
 
-		webq_day_format(webdb_int(st, 0), day, sizeof(day));
+		webq_day_format(dbq_int(st, 0), day, sizeof(day));
 		json_object_begin(j);
 		json_kv_string(j, "date", day);
 		json_kv_int(j, "messages", m);
@@ -566,9 +566,9 @@ summary_daily(const struct api_req *r, const struct range *rg,
 		rd->days++;
 	}
 	json_array_end(j);
-	if (webdb_rows_failed(st))
+	if (dbq_rows_failed(st))
 		status = db_fail(r);
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	return status;
 }
@@ -579,7 +579,7 @@ latest_policy(const struct api_req *r, const struct range *rg,
     struct readiness *rd)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct webdb_rows *st;
+	struct dbq_rows *st;
 	bool failed;
 
 	q_sql(&q, "SELECT r.p, r.pct FROM agg_reports r WHERE r.domain = ");
@@ -592,12 +592,12 @@ latest_policy(const struct api_req *r, const struct range *rg,
 	}
 	rd->p[0] = '\0';
 	rd->pct = -1;
-	if (webdb_next(st)) {
-		snprintf(rd->p, sizeof(rd->p), "%s", webdb_text(st, 0));
-		rd->pct = (int)webdb_int(st, 1);
+	if (dbq_next(st)) {
+		snprintf(rd->p, sizeof(rd->p), "%s", dbq_text(st, 0));
+		rd->pct = (int)dbq_int(st, 1);
 	}
-	failed = webdb_rows_failed(st);
-	webdb_rows_free(st);
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	return failed ? db_fail(r) : 0;
 }
@@ -608,7 +608,7 @@ api_summary(const struct api_req *r)
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
 	struct strbuf msg = STRBUF_INIT, tail = STRBUF_INIT;
 	struct readiness rd;
-	struct webdb_rows *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct range rg;
 	struct json j, jt;
 	char day[16];
@@ -642,12 +642,12 @@ api_summary(const struct api_req *r)
 	    "ON c.report = r.id WHERE r.domain = ");
 	q_text(&q, r->domain);
 	q_range(&q, &rg);
-	if ((st = q_prepare(r->db, &q)) == NULL || !webdb_next(st)) {
+	if ((st = q_prepare(r->db, &q)) == NULL || !dbq_next(st)) {
 		status = db_fail(r);
 		goto done;
 	}
 	for (i = 0; i < 8; i++)
-		v[i] = webdb_int(st, i);
+		v[i] = dbq_int(st, i);
 	rd.messages = v[1];
 	rd.pass = v[2];
 
@@ -700,7 +700,7 @@ api_summary(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	strbuf_release(&msg);
 	strbuf_release(&tail);
@@ -809,7 +809,7 @@ source_details(const struct api_req *r, const struct range *rg,
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
 	struct strbuf spf = STRBUF_INIT, dkim = STRBUF_INIT;
-	struct webdb_rows *st = NULL;
+	struct dbq_rows *st = NULL;
 	const char *indexed;
 	size_t nspf = 0, ndkim = 0;
 	int status = 0;
@@ -818,7 +818,7 @@ source_details(const struct api_req *r, const struct range *rg,
 	 * through the source_ip index (the planner would otherwise walk
 	 * every record of the domain for each source).  PostgreSQL has no
 	 * INDEXED BY; its planner picks the index itself. */
-	indexed = webdb_is_pgsql(r->db) ? "" : " INDEXED BY agg_records_ip";
+	indexed = dbq_is_pgsql(r->db) ? "" : " INDEXED BY agg_records_ip";
 	q_sql(&q, "SELECT * FROM (SELECT DISTINCT 0, c.spf_results, "
 	    "c.dkim_results FROM agg_records c");
 	q_sql(&q, indexed);
@@ -844,16 +844,16 @@ source_details(const struct api_req *r, const struct range *rg,
 	}
 	json_key(j, "orgs");
 	json_array_begin(j);
-	while (webdb_next(st)) {
-		if ((int)webdb_int(st, 0) == 1) {
-			json_string(j, webdb_text(st, 1));
+	while (dbq_next(st)) {
+		if ((int)dbq_int(st, 0) == 1) {
+			json_string(j, dbq_text(st, 1));
 			continue;
 		}
-		collect_domains(&spf, webdb_text(st, 1), &nspf);
-		collect_domains(&dkim, webdb_text(st, 2), &ndkim);
+		collect_domains(&spf, dbq_text(st, 1), &nspf);
+		collect_domains(&dkim, dbq_text(st, 2), &ndkim);
 	}
 	json_array_end(j);
-	if (webdb_rows_failed(st)) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -862,7 +862,7 @@ source_details(const struct api_req *r, const struct range *rg,
 	json_key(j, "dkim_domains");
 	json_word_list(j, strbuf_cstr(&dkim));
 done:
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	strbuf_release(&spf);
 	strbuf_release(&dkim);
@@ -885,7 +885,7 @@ api_sources(const struct api_req *r)
 	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
 	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
 	const char *sort = "4", *order = "DESC", *v;
-	struct webdb_rows *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct range rg;
 	struct paging pg;
 	struct json j;
@@ -954,16 +954,16 @@ api_sources(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "sources");
 	json_array_begin(&j);
-	while (webdb_next(st)) {
-		snprintf(ip, sizeof(ip), "%s", webdb_text(st, 0));
-		m = webdb_int(st, 3);
-		p = webdb_int(st, 4);
+	while (dbq_next(st)) {
+		snprintf(ip, sizeof(ip), "%s", dbq_text(st, 0));
+		m = dbq_int(st, 3);
+		p = dbq_int(st, 4);
 		json_object_begin(&j);
 		json_kv_string(&j, "source_ip", ip);
 		json_key(&j, "ptr");
-		json_str_or_null(&j, webdb_text(st, 1));
+		json_str_or_null(&j, dbq_text(st, 1));
 		json_key(&j, "ptr_org");
-		json_str_or_null(&j, webdb_text(st, 2));
+		json_str_or_null(&j, dbq_text(st, 2));
 		json_kv_int(&j, "messages", m);
 		json_kv_int(&j, "pass", p);
 		json_kv_int(&j, "fail", m - p);
@@ -971,23 +971,23 @@ api_sources(const struct api_req *r)
 		json_rate(&j, p, m);
 		json_key(&j, "spf");
 		json_object_begin(&j);
-		json_kv_int(&j, "pass", webdb_int(st, 7));
-		json_kv_int(&j, "fail", m - webdb_int(st, 7));
+		json_kv_int(&j, "pass", dbq_int(st, 7));
+		json_kv_int(&j, "fail", m - dbq_int(st, 7));
 		json_object_end(&j);
 		json_key(&j, "dkim");
 		json_object_begin(&j);
-		json_kv_int(&j, "pass", webdb_int(st, 8));
-		json_kv_int(&j, "fail", m - webdb_int(st, 8));
+		json_kv_int(&j, "pass", dbq_int(st, 8));
+		json_kv_int(&j, "fail", m - dbq_int(st, 8));
 		json_object_end(&j);
 		json_key(&j, "first_seen");
-		json_ts(&j, webdb_int(st, 9));
+		json_ts(&j, dbq_int(st, 9));
 		json_key(&j, "last_seen");
-		json_ts(&j, webdb_int(st, 10));
+		json_ts(&j, dbq_int(st, 10));
 		if ((status = source_details(r, &rg, ip, &j)) != 0)
 			goto done;
 		json_object_end(&j);
 	}
-	if (webdb_rows_failed(st)) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -995,7 +995,7 @@ api_sources(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	return status;
@@ -1037,7 +1037,7 @@ failure_reports(const struct api_req *r, const struct range *rg,
     const struct paging *pg, struct json *j)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct webdb_rows *st;
+	struct dbq_rows *st;
 	int status = 0, k;
 	static const char *const cols[] = { "source_ip", "reporter",
 		"auth_failure", "identity_alignment", "dkim_domain",
@@ -1061,18 +1061,18 @@ failure_reports(const struct api_req *r, const struct range *rg,
 	}
 	json_key(j, "failure_reports");
 	json_array_begin(j);
-	while (webdb_next(st)) {
+	while (dbq_next(st)) {
 		json_object_begin(j);
 		json_key(j, "arrival");
-		json_ts(j, webdb_int(st, 0));
+		json_ts(j, dbq_int(st, 0));
 		for (k = 0; k < 11; k++)
-			json_kv_string(j, cols[k], webdb_text(st, k + 1));
+			json_kv_string(j, cols[k], dbq_text(st, k + 1));
 		json_object_end(j);
 	}
 	json_array_end(j);
-	if (webdb_rows_failed(st))
+	if (dbq_rows_failed(st))
 		status = db_fail(r);
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	return status;
 }
@@ -1086,7 +1086,7 @@ api_failures(const struct api_req *r)
 		"result", NULL };
 	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
 	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
-	struct webdb_rows *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct range rg;
 	struct paging pg;
 	struct json j;
@@ -1124,30 +1124,30 @@ api_failures(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "records");
 	json_array_begin(&j);
-	while (webdb_next(st)) {
+	while (dbq_next(st)) {
 		json_object_begin(&j);
-		json_kv_string(&j, "source_ip", webdb_text(st, 0));
+		json_kv_string(&j, "source_ip", dbq_text(st, 0));
 		json_key(&j, "ptr");
-		json_str_or_null(&j, webdb_text(st, 1));
-		json_kv_int(&j, "messages", webdb_int(st, 2));
-		json_kv_string(&j, "disposition", webdb_text(st, 3));
-		json_kv_string(&j, "header_from", webdb_text(st, 4));
-		json_kv_string(&j, "envelope_from", webdb_text(st, 5));
-		json_kv_string(&j, "eval_spf", webdb_text(st, 6));
-		json_kv_string(&j, "eval_dkim", webdb_text(st, 7));
+		json_str_or_null(&j, dbq_text(st, 1));
+		json_kv_int(&j, "messages", dbq_int(st, 2));
+		json_kv_string(&j, "disposition", dbq_text(st, 3));
+		json_kv_string(&j, "header_from", dbq_text(st, 4));
+		json_kv_string(&j, "envelope_from", dbq_text(st, 5));
+		json_kv_string(&j, "eval_spf", dbq_text(st, 6));
+		json_kv_string(&j, "eval_dkim", dbq_text(st, 7));
 		json_key(&j, "reasons");
-		json_reasons(&j, webdb_text(st, 8));
+		json_reasons(&j, dbq_text(st, 8));
 		json_key(&j, "spf");
-		json_results(&j, webdb_text(st, 9), spf_keys);
+		json_results(&j, dbq_text(st, 9), spf_keys);
 		json_key(&j, "dkim");
-		json_results(&j, webdb_text(st, 10), dkim_keys);
-		json_kv_string(&j, "org_name", webdb_text(st, 11));
-		json_kv_string(&j, "report_id", webdb_text(st, 12));
+		json_results(&j, dbq_text(st, 10), dkim_keys);
+		json_kv_string(&j, "org_name", dbq_text(st, 11));
+		json_kv_string(&j, "report_id", dbq_text(st, 12));
 		json_key(&j, "begin");
-		json_ts(&j, webdb_int(st, 13));
+		json_ts(&j, dbq_int(st, 13));
 		json_object_end(&j);
 	}
-	if (webdb_rows_failed(st)) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -1157,7 +1157,7 @@ api_failures(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	return status;
@@ -1168,7 +1168,7 @@ api_alerts(const struct api_req *r)
 {
 	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
 	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
-	struct webdb_rows *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct paging pg;
 	struct json j;
 	int64_t total;
@@ -1198,13 +1198,13 @@ api_alerts(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "alerts");
 	json_array_begin(&j);
-	while (webdb_next(st)) {
+	while (dbq_next(st)) {
 		json_object_begin(&j);
-		json_kv_int(&j, "id", webdb_int(st, 0));
-		json_kv_string(&j, "kind", webdb_text(st, 1));
-		json_kv_string(&j, "subject", webdb_text(st, 2));
+		json_kv_int(&j, "id", dbq_int(st, 0));
+		json_kv_string(&j, "kind", dbq_text(st, 1));
+		json_kv_string(&j, "subject", dbq_text(st, 2));
 		json_key(&j, "detail");
-		detail = webdb_text(st, 3);
+		detail = dbq_text(st, 3);
 		/* detail is stored JSON; anything else is passed as text
 		 * rather than spliced. */
 		if (*detail == '{' && api_json_is_valid(detail))
@@ -1215,10 +1215,10 @@ api_alerts(const struct api_req *r)
 			json_object_end(&j);
 		}
 		json_key(&j, "created");
-		json_ts(&j, webdb_int(st, 4));
+		json_ts(&j, dbq_int(st, 4));
 		json_object_end(&j);
 	}
-	if (webdb_rows_failed(st)) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -1226,7 +1226,7 @@ api_alerts(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	return status;
@@ -1235,12 +1235,12 @@ done:
 int
 api_domains(const struct api_req *r)
 {
-	struct webdb_rows *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct json j;
 	const char *d;
 	bool failed;
 
-	if ((st = webdb_query(r->db, "SELECT domain FROM agg_reports UNION "
+	if ((st = dbq_query(r->db, "SELECT domain FROM agg_reports UNION "
 	    "SELECT lower(reported_domain) FROM failure_reports ORDER BY 1 "
 	    "LIMIT 10000", NULL, 0)) == NULL)
 		return db_fail(r);
@@ -1248,13 +1248,13 @@ api_domains(const struct api_req *r)
 	json_object_begin(&j);
 	json_key(&j, "domains");
 	json_array_begin(&j);
-	while (webdb_next(st)) {
-		d = webdb_text(st, 0);
+	while (dbq_next(st)) {
+		d = dbq_text(st, 0);
 		if (*d != '\0' && token_scope_has(r->scope, d))
 			json_string(&j, d);
 	}
-	failed = webdb_rows_failed(st);
-	webdb_rows_free(st);
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
 	if (failed)
 		return db_fail(r);
 	json_array_end(&j);

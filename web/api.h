@@ -1,7 +1,7 @@
 /*
  * api.h - the JSON endpoints of dmarcctl serve (doc/api.md), as SQL over
  * the received-report tables of schema versions 3 to 6, on SQLite or
- * PostgreSQL (webdb.h: the same SQL on both).
+ * PostgreSQL (store/dbq.h: the same SQL on both).
  *
  * Each handler reads the request's domain, parameters and token scope,
  * writes the whole JSON body (or a {"error": ...} object) into out and
@@ -14,7 +14,7 @@
 
 #include "common/strbuf.h"
 #include "web/query.h"
-#include "web/webdb.h"
+#include "store/dbq.h"
 
 #define API_PER_PAGE_DEFAULT	50
 #define API_PER_PAGE_MAX	500
@@ -25,7 +25,7 @@
 #define API_READY_MIN_PASS_PCT	50	/* below: not ready, whatever else */
 
 struct api_req {
-	struct webdb *db;
+	struct dbq *db;
 	const char *scope;		/* the token's: "*" or names */
 	const char *domain;		/* the path's domain, lower case */
 	const struct webq *q;

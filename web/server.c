@@ -3,7 +3,7 @@
  *
  * libmicrohttpd runs a pool of threads, each with its own poll loop; a
  * request is answered on the thread that read it.  Each thread opens its
- * own read-only connection (webdb.h: SQLite or PostgreSQL) on first
+ * own read-only connection (store/dbq.h: SQLite or PostgreSQL) on first
  * use, and again after a PostgreSQL connection was lost; the only write
  * is the token's last-use time, through one separate connection, at
  * most once a minute per token, and skipped (with one log line) when
@@ -13,7 +13,7 @@
  * per connection (a slow client cannot hold a thread: libmicrohttpd
  * polls), the memory of one connection (request line and headers:
  * libmicrohttpd answers 414/431 past it), the request body (413), the
- * query string (query.h), and the SQL work of one request (webdb.h
+ * query string (query.h), and the SQL work of one request (store/dbq.h
  * stops it after SERVER_QUERY_MAX_MS; a PostgreSQL server that does not
  * answer at all is a 503 after that plus PG_CLIENT_GRACE_MS).  RFC 6750 for bearer
  * tokens (401 with WWW-Authenticate), RFC 9110 for 404/405/413/429.
@@ -91,7 +91,7 @@ struct server {
 
 	char	*label;			/* the database, password hidden */
 	pthread_mutex_t touch_lock;	/* the one read-write connection */
-	struct webdb *touch_db;
+	struct dbq *touch_db;
 	bool	 touch_disabled;
 
 	pthread_mutex_t check_lock;	/* cache, limiter, the checker */
@@ -110,7 +110,7 @@ struct req {
 
 /* Per-thread database connection. */
 struct tdb {
-	struct webdb *db;
+	struct dbq *db;
 };
 
 static double
@@ -153,7 +153,7 @@ server_sqlite_path(const char *uri, struct strbuf *out, struct strbuf *err)
 static unsigned
 db_timeout(const char *uri, bool writable)
 {
-	if (webdb_uri_is_pgsql(uri))
+	if (dbq_uri_is_pgsql(uri))
 		return writable ? 2000 : SERVER_QUERY_MAX_MS;
 	return writable ? 500 : 2000;
 }
@@ -165,13 +165,13 @@ tdb_free(void *arg)
 
 	if (t == NULL)
 		return;
-	webdb_close(t->db);
+	dbq_close(t->db);
 	mem_free(t);
 }
 
 /* This thread's connection, its work deadline reset; NULL if it cannot
  * be opened (logged).  A lost PostgreSQL connection is opened again. */
-static struct webdb *
+static struct dbq *
 thread_db(struct server *s)
 {
 	struct tdb *t = pthread_getspecific(s->dbkey);
@@ -182,17 +182,17 @@ thread_db(struct server *s)
 			return NULL;
 		pthread_setspecific(s->dbkey, t);
 	}
-	if (t->db != NULL && webdb_is_broken(t->db)) {
-		webdb_close(t->db);
+	if (t->db != NULL && dbq_is_broken(t->db)) {
+		dbq_close(t->db);
 		t->db = NULL;
 	}
-	if (t->db == NULL && (t->db = webdb_open(s->cfg.db_uri, false,
+	if (t->db == NULL && (t->db = dbq_open(s->cfg.db_uri, false,
 	    db_timeout(s->cfg.db_uri, false), &err)) == NULL) {
 		log_msg(LOG_ERR, "%s", strbuf_cstr(&err));
 		strbuf_release(&err);
 		return NULL;
 	}
-	webdb_deadline(t->db, SERVER_QUERY_MAX_MS);
+	dbq_deadline(t->db, SERVER_QUERY_MAX_MS);
 	return t->db;
 }
 
@@ -413,21 +413,21 @@ touch_token(struct server *s, const struct token_row *t, time_t now)
 		return;
 	pthread_mutex_lock(&s->touch_lock);
 	if (s->touch_db == NULL && !s->touch_disabled &&
-	    (s->touch_db = webdb_open(s->cfg.db_uri, true,
+	    (s->touch_db = dbq_open(s->cfg.db_uri, true,
 	    db_timeout(s->cfg.db_uri, true), &err)) == NULL) {
 		log_msg(LOG_WARNING, "%s (token last-use times are not "
 		    "recorded)", strbuf_cstr(&err));
 		/* A file we may not write stays so; a server may come
 		 * back. */
-		s->touch_disabled = !webdb_uri_is_pgsql(s->cfg.db_uri);
+		s->touch_disabled = !dbq_uri_is_pgsql(s->cfg.db_uri);
 	}
 	if (s->touch_db != NULL &&
 	    token_touch(s->touch_db, t->id, now, &err) != TOKEN_OK) {
 		log_msg(LOG_WARNING, "%s: %s (token last-use times are not "
 		    "recorded)", s->label, strbuf_cstr(&err));
-		s->touch_disabled = webdb_status(s->touch_db) !=
-		    WEBDB_UNAVAILABLE;
-		webdb_close(s->touch_db);
+		s->touch_disabled = dbq_status(s->touch_db) !=
+		    DBQ_UNAVAILABLE;
+		dbq_close(s->touch_db);
 		s->touch_db = NULL;
 	}
 	pthread_mutex_unlock(&s->touch_lock);
@@ -439,7 +439,7 @@ touch_token(struct server *s, const struct token_row *t, time_t now)
  * 500) with the error body written into out.
  */
 static int
-authenticate(struct server *s, struct MHD_Connection *c, struct webdb *db,
+authenticate(struct server *s, struct MHD_Connection *c, struct dbq *db,
     struct token_row *row, struct strbuf *out)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -455,8 +455,8 @@ authenticate(struct server *s, struct MHD_Connection *c, struct webdb *db,
 	if (ts == TOKEN_ERR_DB) {
 		log_msg(LOG_ERR, "%s: %s", s->label, strbuf_cstr(&err));
 		strbuf_release(&err);
-		if (webdb_status(db) == WEBDB_UNAVAILABLE ||
-		    webdb_status(db) == WEBDB_STOPPED)
+		if (dbq_status(db) == DBQ_UNAVAILABLE ||
+		    dbq_status(db) == DBQ_STOPPED)
 			return api_error(out, 503, "database unavailable: no "
 			    "answer in time");
 		return api_error(out, 500, "database error");
@@ -645,7 +645,7 @@ prom_head(struct strbuf *o, const char *name, const char *type,
 
 /* Gauges from the database; false if a query failed. */
 static bool
-metrics_db(struct webdb *db, struct strbuf *o)
+metrics_db(struct dbq *db, struct strbuf *o)
 {
 	static const struct {
 		const char *name, *help, *sql;
@@ -664,28 +664,28 @@ metrics_db(struct webdb *db, struct strbuf *o)
 		{ "dmarcd_api_tokens_active", "API tokens not revoked.",
 		  "SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL" },
 	};
-	struct webdb_rows *st;
+	struct dbq_rows *st;
 	size_t i;
 	bool first = true, failed;
 
 	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
-		if ((st = webdb_query(db, g[i].sql, NULL, 0)) == NULL)
+		if ((st = dbq_query(db, g[i].sql, NULL, 0)) == NULL)
 			return false;
-		if (!webdb_next(st)) {
-			webdb_rows_free(st);
+		if (!dbq_next(st)) {
+			dbq_rows_free(st);
 			return false;
 		}
 		prom_head(o, g[i].name, "gauge", g[i].help);
 		strbuf_appendf(o, "%s %lld\n", g[i].name,
-		    (long long)webdb_int(st, 0));
-		webdb_rows_free(st);
+		    (long long)dbq_int(st, 0));
+		dbq_rows_free(st);
 	}
 	/* The milter's own verdicts, when it shares the database. */
-	if ((st = webdb_query(db, "SELECT dmarc_result, disposition, "
+	if ((st = dbq_query(db, "SELECT dmarc_result, disposition, "
 	    "COUNT(*) FROM verdicts GROUP BY 1, 2 ORDER BY 1, 2", NULL, 0)) ==
 	    NULL)
 		return false;
-	while (webdb_next(st)) {
+	while (dbq_next(st)) {
 		if (first)
 			prom_head(o, "dmarcd_inbound_verdicts_total",
 			    "counter", "Verdicts dmarcd recorded (one per "
@@ -693,19 +693,19 @@ metrics_db(struct webdb *db, struct strbuf *o)
 			    "disposition.");
 		first = false;
 		strbuf_appends(o, "dmarcd_inbound_verdicts_total{dmarc_result=\"");
-		prom_label(o, webdb_text(st, 0));
+		prom_label(o, dbq_text(st, 0));
 		strbuf_appends(o, "\",disposition=\"");
-		prom_label(o, webdb_text(st, 1));
-		strbuf_appendf(o, "\"} %lld\n", (long long)webdb_int(st, 2));
+		prom_label(o, dbq_text(st, 1));
+		strbuf_appendf(o, "\"} %lld\n", (long long)dbq_int(st, 2));
 	}
-	failed = webdb_rows_failed(st);
-	webdb_rows_free(st);
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
 	return !failed;
 }
 
 static enum MHD_Result
 handle_metrics(struct server *s, struct MHD_Connection *c, struct req *rq,
-    struct webdb *db)
+    struct dbq *db)
 {
 	struct strbuf o = STRBUF_INIT;
 	struct MHD_Response *resp;
@@ -792,7 +792,7 @@ dispatch(struct server *s, struct MHD_Connection *c, struct req *rq,
 	char arg[WEBQ_MAX_PATH + 1];
 	enum webq_status st;
 	enum MHD_Result r;
-	struct webdb *db = NULL;
+	struct dbq *db = NULL;
 	int status;
 
 	memset(&tok, 0, sizeof(tok));
@@ -978,23 +978,23 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 static bool
 db_check(const char *uri, struct strbuf *err)
 {
-	struct webdb *db;
-	struct webdb_rows *st;
+	struct dbq *db;
+	struct dbq_rows *st;
 	int64_t v = 0;
 
-	if ((db = webdb_open(uri, false, db_timeout(uri, false), err)) ==
+	if ((db = dbq_open(uri, false, db_timeout(uri, false), err)) ==
 	    NULL)
 		return false;
-	webdb_deadline(db, SERVER_QUERY_MAX_MS);
-	if ((st = webdb_query(db, "SELECT COALESCE(MAX(version), 0) FROM "
-	    "schema_version", NULL, 0)) != NULL && webdb_next(st))
-		v = webdb_int(st, 0);
-	webdb_rows_free(st);
+	dbq_deadline(db, SERVER_QUERY_MAX_MS);
+	if ((st = dbq_query(db, "SELECT COALESCE(MAX(version), 0) FROM "
+	    "schema_version", NULL, 0)) != NULL && dbq_next(st))
+		v = dbq_int(st, 0);
+	dbq_rows_free(st);
 	if (v < 6)
 		strbuf_appendf(err, "%s: schema version %lld: serve needs 6 "
 		    "or later (run dmarcctl import or dmarcctl token once to "
-		    "migrate it)", webdb_label(db), (long long)v);
-	webdb_close(db);
+		    "migrate it)", dbq_label(db), (long long)v);
+	dbq_close(db);
 	return v >= 6;
 }
 
@@ -1073,7 +1073,7 @@ server_stop(struct server *s)
 	MHD_stop_daemon(s->mhd);
 	for (i = 0; i < SERVER_CHECK_CACHE; i++)
 		mem_free(s->cache[i].body);
-	webdb_close(s->touch_db);
+	dbq_close(s->touch_db);
 	pthread_key_delete(s->dbkey);
 	mem_free(s->label);
 	mem_free(s);

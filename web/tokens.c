@@ -172,86 +172,86 @@ token_row_clear(struct token_row *r)
 }
 
 static enum token_status
-db_error(struct webdb *db, const char *what, struct strbuf *err)
+db_error(struct dbq *db, const char *what, struct strbuf *err)
 {
-	strbuf_appendf(err, "%s: %s", what, webdb_errmsg(db));
+	strbuf_appendf(err, "%s: %s", what, dbq_errmsg(db));
 	return TOKEN_ERR_DB;
 }
 
-static struct webdb_param
+static struct dbq_param
 text_param(const char *s)
 {
-	struct webdb_param p = { s, 0, true };
+	struct dbq_param p = { s, 0, true };
 
 	return p;
 }
 
-static struct webdb_param
+static struct dbq_param
 int_param(int64_t i)
 {
-	struct webdb_param p = { NULL, i, false };
+	struct dbq_param p = { NULL, i, false };
 
 	return p;
 }
 
 enum token_status
-token_add(struct webdb *db, const char *name, const char *scope,
+token_add(struct dbq *db, const char *name, const char *scope,
     const char *hash, struct strbuf *err)
 {
-	struct webdb_param b[4];
-	enum webdb_status st;
+	struct dbq_param b[4];
+	enum dbq_status st;
 
 	b[0] = text_param(name);
 	b[1] = text_param(hash);
 	b[2] = text_param(scope);
 	b[3] = int_param((int64_t)time(NULL));
-	st = webdb_exec(db, "INSERT INTO api_tokens (name, hash, domains, "
+	st = dbq_exec(db, "INSERT INTO api_tokens (name, hash, domains, "
 	    "created_at) VALUES (?1, ?2, ?3, ?4)", b, 4, NULL);
-	if (st == WEBDB_CONSTRAINT)
+	if (st == DBQ_CONSTRAINT)
 		return TOKEN_EXISTS;
-	return st == WEBDB_OK ? TOKEN_OK : db_error(db, "token add", err);
+	return st == DBQ_OK ? TOKEN_OK : db_error(db, "token add", err);
 }
 
 enum token_status
-token_revoke(struct webdb *db, const char *name, struct strbuf *err)
+token_revoke(struct dbq *db, const char *name, struct strbuf *err)
 {
-	struct webdb_param b[2];
+	struct dbq_param b[2];
 	int64_t changed;
 
 	b[0] = text_param(name);
 	b[1] = int_param((int64_t)time(NULL));
-	if (webdb_exec(db, "UPDATE api_tokens SET revoked_at = ?2 WHERE "
-	    "name = ?1 AND revoked_at IS NULL", b, 2, &changed) != WEBDB_OK)
+	if (dbq_exec(db, "UPDATE api_tokens SET revoked_at = ?2 WHERE "
+	    "name = ?1 AND revoked_at IS NULL", b, 2, &changed) != DBQ_OK)
 		return db_error(db, "token revoke", err);
 	return changed == 0 ? TOKEN_NOT_FOUND : TOKEN_OK;
 }
 
 static void
-row_read(const struct webdb_rows *st, struct token_row *r)
+row_read(const struct dbq_rows *st, struct token_row *r)
 {
-	r->id = webdb_int(st, 0);
-	snprintf(r->name, sizeof(r->name), "%s", webdb_text(st, 1));
-	r->scope = mem_strdup(webdb_text(st, 2));
-	r->created = (time_t)webdb_int(st, 3);
-	r->revoked = (time_t)webdb_int(st, 4);
-	r->last_used = (time_t)webdb_int(st, 5);
+	r->id = dbq_int(st, 0);
+	snprintf(r->name, sizeof(r->name), "%s", dbq_text(st, 1));
+	r->scope = mem_strdup(dbq_text(st, 2));
+	r->created = (time_t)dbq_int(st, 3);
+	r->revoked = (time_t)dbq_int(st, 4);
+	r->last_used = (time_t)dbq_int(st, 5);
 }
 
 #define ROW_COLUMNS	"id, name, domains, created_at, " \
 	"COALESCE(revoked_at, 0), COALESCE(last_used_at, 0)"
 
 enum token_status
-token_list(struct webdb *db, int (*cb)(const struct token_row *, void *),
+token_list(struct dbq *db, int (*cb)(const struct token_row *, void *),
     void *ctx, struct strbuf *err)
 {
-	struct webdb_rows *st;
+	struct dbq_rows *st;
 	struct token_row r;
 	bool failed;
 
-	if ((st = webdb_query(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
+	if ((st = dbq_query(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
 	    "ORDER BY name", NULL, 0)) == NULL)
 		return db_error(db, "token list", err);
-	while (webdb_next(st)) {
+	while (dbq_next(st)) {
 		memset(&r, 0, sizeof(r));
 		row_read(st, &r);
 		if (r.scope == NULL || cb(&r, ctx) != 0) {
@@ -260,48 +260,48 @@ token_list(struct webdb *db, int (*cb)(const struct token_row *, void *),
 		}
 		token_row_clear(&r);
 	}
-	failed = webdb_rows_failed(st);
-	webdb_rows_free(st);
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
 	return failed ? db_error(db, "token list", err) : TOKEN_OK;
 }
 
 enum token_status
-token_find(struct webdb *db, const char *hash, struct token_row *r,
+token_find(struct dbq *db, const char *hash, struct token_row *r,
     struct strbuf *err)
 {
-	struct webdb_param b[1];
-	struct webdb_rows *st;
+	struct dbq_param b[1];
+	struct dbq_rows *st;
 	enum token_status ts;
 
 	memset(r, 0, sizeof(*r));
 	b[0] = text_param(hash);
-	if ((st = webdb_query(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
+	if ((st = dbq_query(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
 	    "WHERE hash = ?1", b, 1)) == NULL)
 		return db_error(db, "token lookup", err);
-	if (webdb_next(st)) {
+	if (dbq_next(st)) {
 		row_read(st, r);
 		if (r->scope == NULL) {
 			strbuf_appends(err, "token lookup: out of memory");
 			ts = TOKEN_ERR_DB;
 		} else
 			ts = r->revoked != 0 ? TOKEN_REVOKED : TOKEN_OK;
-	} else if (!webdb_rows_failed(st))
+	} else if (!dbq_rows_failed(st))
 		ts = TOKEN_NOT_FOUND;
 	else
 		ts = db_error(db, "token lookup", err);
-	webdb_rows_free(st);
+	dbq_rows_free(st);
 	return ts;
 }
 
 enum token_status
-token_touch(struct webdb *db, int64_t id, time_t now, struct strbuf *err)
+token_touch(struct dbq *db, int64_t id, time_t now, struct strbuf *err)
 {
-	struct webdb_param b[2];
+	struct dbq_param b[2];
 
 	b[0] = int_param(id);
 	b[1] = int_param((int64_t)now);
-	if (webdb_exec(db, "UPDATE api_tokens SET last_used_at = ?2 WHERE "
-	    "id = ?1", b, 2, NULL) != WEBDB_OK)
+	if (dbq_exec(db, "UPDATE api_tokens SET last_used_at = ?2 WHERE "
+	    "id = ?1", b, 2, NULL) != DBQ_OK)
 		return db_error(db, "token last use", err);
 	return TOKEN_OK;
 }

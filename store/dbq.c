@@ -1,6 +1,6 @@
 /*
- * webdb.c - webdb.h: the reads (and the few token writes) of dmarcctl
- * serve and dmarcctl token on SQLite or PostgreSQL.
+ * dbq.c - store/dbq.h: the reads of dmarcctl serve, and the token and
+ * alert writes, on SQLite or PostgreSQL.
  *
  * SQLite: one connection as before (read-only for the server's
  * threads), the request budget enforced by a progress handler every
@@ -25,24 +25,24 @@
 #include "common/mem.h"
 #include "store/pgwait.h"
 #include "store/store.h"
-#include "web/webdb.h"
+#include "store/dbq.h"
 
 #define PG_SQLSTATE_CANCELED	"57014"	/* statement_timeout */
 #define PG_SQLSTATE_UNIQUE	"23505"
 
-struct webdb {
+struct dbq {
 	sqlite3	*lite;
 	PGconn	*pg;
 	bool	 is_pg, broken;
 	char	*label;
 	unsigned timeout_ms;
 	uint64_t deadline_ms;		/* 0: none */
-	enum webdb_status status;
+	enum dbq_status status;
 	struct strbuf msg;
 };
 
-struct webdb_rows {
-	struct webdb *db;
+struct dbq_rows {
+	struct dbq *db;
 	sqlite3_stmt *st;
 	PGresult *res;
 	int	 row, nrows;		/* PostgreSQL: the current row */
@@ -50,14 +50,14 @@ struct webdb_rows {
 };
 
 bool
-webdb_uri_is_pgsql(const char *uri)
+dbq_uri_is_pgsql(const char *uri)
 {
 	return strncmp(uri, "postgresql://", 13) == 0 ||
 	    strncmp(uri, "postgres://", 11) == 0;
 }
 
 static void
-set_error(struct webdb *db, enum webdb_status st, const char *what,
+set_error(struct dbq *db, enum dbq_status st, const char *what,
     const char *msg)
 {
 	db->status = st;
@@ -73,13 +73,13 @@ set_error(struct webdb *db, enum webdb_status st, const char *what,
 static int
 progress(void *arg)
 {
-	struct webdb *db = arg;
+	struct dbq *db = arg;
 
 	return db->deadline_ms != 0 && pgwait_now_ms() > db->deadline_ms;
 }
 
 static bool
-lite_open(struct webdb *db, const char *uri, bool writable,
+lite_open(struct dbq *db, const char *uri, bool writable,
     struct strbuf *err)
 {
 	const char *p = uri;
@@ -115,7 +115,7 @@ lite_open(struct webdb *db, const char *uri, bool writable,
 
 /* One session setting, bounded. */
 static bool
-pg_set(struct webdb *db, const char *sql)
+pg_set(struct dbq *db, const char *sql)
 {
 	bool late;
 	PGresult *r = pgwait_result(db->pg, PQsendQuery(db->pg, sql),
@@ -124,14 +124,14 @@ pg_set(struct webdb *db, const char *sql)
 
 	PQclear(r);
 	if (!ok)
-		set_error(db, late ? WEBDB_UNAVAILABLE : WEBDB_ERR, late ?
+		set_error(db, late ? DBQ_UNAVAILABLE : DBQ_ERR, late ?
 		    "no answer in time" : "cannot set up the session",
 		    late ? NULL : PQerrorMessage(db->pg));
 	return ok;
 }
 
 static bool
-pg_open(struct webdb *db, const char *uri, bool writable,
+pg_open(struct dbq *db, const char *uri, bool writable,
     struct strbuf *err)
 {
 	static const char *const keys[] = { "connect_timeout",
@@ -172,11 +172,11 @@ pg_open(struct webdb *db, const char *uri, bool writable,
 	return true;
 }
 
-struct webdb *
-webdb_open(const char *uri, bool writable, unsigned timeout_ms,
+struct dbq *
+dbq_open(const char *uri, bool writable, unsigned timeout_ms,
     struct strbuf *err)
 {
-	struct webdb *db;
+	struct dbq *db;
 
 	if ((db = mem_calloc(1, sizeof(*db))) == NULL) {
 		strbuf_appends(err, "out of memory");
@@ -184,17 +184,17 @@ webdb_open(const char *uri, bool writable, unsigned timeout_ms,
 	}
 	strbuf_init(&db->msg);
 	db->timeout_ms = timeout_ms;
-	db->is_pg = webdb_uri_is_pgsql(uri);
+	db->is_pg = dbq_uri_is_pgsql(uri);
 	if (!(db->is_pg ? pg_open(db, uri, writable, err) :
 	    lite_open(db, uri, writable, err))) {
-		webdb_close(db);
+		dbq_close(db);
 		return NULL;
 	}
 	return db;
 }
 
 void
-webdb_close(struct webdb *db)
+dbq_close(struct dbq *db)
 {
 	if (db == NULL)
 		return;
@@ -207,55 +207,55 @@ webdb_close(struct webdb *db)
 }
 
 bool
-webdb_is_pgsql(const struct webdb *db)
+dbq_is_pgsql(const struct dbq *db)
 {
 	return db->is_pg;
 }
 
 const char *
-webdb_label(const struct webdb *db)
+dbq_label(const struct dbq *db)
 {
 	return db->label;
 }
 
 bool
-webdb_is_broken(const struct webdb *db)
+dbq_is_broken(const struct dbq *db)
 {
 	return db->broken;
 }
 
 void
-webdb_deadline(struct webdb *db, unsigned ms)
+dbq_deadline(struct dbq *db, unsigned ms)
 {
 	db->deadline_ms = pgwait_now_ms() + ms;
 }
 
-enum webdb_status
-webdb_status(const struct webdb *db)
+enum dbq_status
+dbq_status(const struct dbq *db)
 {
 	return db->status;
 }
 
 const char *
-webdb_errmsg(const struct webdb *db)
+dbq_errmsg(const struct dbq *db)
 {
 	return strbuf_len(&db->msg) > 0 ? strbuf_cstr(&db->msg) :
 	    "unknown error";
 }
 
 static void
-lite_error(struct webdb *db)
+lite_error(struct dbq *db)
 {
 	int ec = sqlite3_errcode(db->lite);
 
-	set_error(db, ec == SQLITE_INTERRUPT ? WEBDB_STOPPED :
-	    ec == SQLITE_CONSTRAINT ? WEBDB_CONSTRAINT : WEBDB_ERR,
+	set_error(db, ec == SQLITE_INTERRUPT ? DBQ_STOPPED :
+	    ec == SQLITE_CONSTRAINT ? DBQ_CONSTRAINT : DBQ_ERR,
 	    sqlite3_errmsg(db->lite), NULL);
 }
 
 static sqlite3_stmt *
-lite_prepare(struct webdb *db, const char *sql,
-    const struct webdb_param *params, int n)
+lite_prepare(struct dbq *db, const char *sql,
+    const struct dbq_param *params, int n)
 {
 	sqlite3_stmt *st = NULL;
 	int i;
@@ -298,7 +298,7 @@ pg_sql(struct strbuf *out, const char *sql)
 /* Send sql and wait for its answer up to the deadline; NULL with the
  * status set. */
 static PGresult *
-pg_run(struct webdb *db, const char *sql, const struct webdb_param *params,
+pg_run(struct dbq *db, const char *sql, const struct dbq_param *params,
     int n)
 {
 	struct strbuf text = STRBUF_INIT;
@@ -312,12 +312,12 @@ pg_run(struct webdb *db, const char *sql, const struct webdb_param *params,
 	int i;
 
 	if (db->broken || db->pg == NULL) {
-		set_error(db, WEBDB_UNAVAILABLE, "the connection was lost",
+		set_error(db, DBQ_UNAVAILABLE, "the connection was lost",
 		    NULL);
 		return NULL;
 	}
 	if (db->deadline_ms != 0 && now >= db->deadline_ms) {
-		set_error(db, WEBDB_STOPPED, "out of time", NULL);
+		set_error(db, DBQ_STOPPED, "out of time", NULL);
 		return NULL;
 	}
 	until = now + db->timeout_ms;
@@ -329,7 +329,7 @@ pg_run(struct webdb *db, const char *sql, const struct webdb_param *params,
 	    ((vals = mem_reallocarray(NULL, (size_t)n, sizeof(*vals))) ==
 	    NULL || (num = mem_reallocarray(NULL, (size_t)n,
 	    sizeof(*num))) == NULL))) {
-		set_error(db, WEBDB_ERR, "out of memory", NULL);
+		set_error(db, DBQ_ERR, "out of memory", NULL);
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -345,10 +345,10 @@ pg_run(struct webdb *db, const char *sql, const struct webdb_param *params,
 	    strbuf_cstr(&text), n, NULL, vals, NULL, NULL, 0), until, &late);
 	if (r == NULL) {
 		if (late)
-			set_error(db, WEBDB_UNAVAILABLE, "no answer in time",
+			set_error(db, DBQ_UNAVAILABLE, "no answer in time",
 			    NULL);
 		else
-			set_error(db, WEBDB_UNAVAILABLE, "connection lost",
+			set_error(db, DBQ_UNAVAILABLE, "connection lost",
 			    PQerrorMessage(db->pg));
 		/* The connection's state is unknown: drop it. */
 		PQfinish(db->pg);
@@ -362,13 +362,13 @@ pg_run(struct webdb *db, const char *sql, const struct webdb_param *params,
 	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	if (PQstatus(db->pg) != CONNECTION_OK) {
 		db->broken = true;
-		set_error(db, WEBDB_UNAVAILABLE, "connection lost",
+		set_error(db, DBQ_UNAVAILABLE, "connection lost",
 		    PQerrorMessage(db->pg));
 	} else
 		set_error(db, state != NULL && strcmp(state,
-		    PG_SQLSTATE_CANCELED) == 0 ? WEBDB_STOPPED : state !=
+		    PG_SQLSTATE_CANCELED) == 0 ? DBQ_STOPPED : state !=
 		    NULL && strcmp(state, PG_SQLSTATE_UNIQUE) == 0 ?
-		    WEBDB_CONSTRAINT : WEBDB_ERR, "error",
+		    DBQ_CONSTRAINT : DBQ_ERR, "error",
 		    PQresultErrorMessage(r));
 	PQclear(r);
 	r = NULL;
@@ -379,14 +379,14 @@ done:
 	return r;
 }
 
-struct webdb_rows *
-webdb_query(struct webdb *db, const char *sql,
-    const struct webdb_param *params, int n)
+struct dbq_rows *
+dbq_query(struct dbq *db, const char *sql,
+    const struct dbq_param *params, int n)
 {
-	struct webdb_rows *rows;
+	struct dbq_rows *rows;
 
 	if ((rows = mem_calloc(1, sizeof(*rows))) == NULL) {
-		set_error(db, WEBDB_ERR, "out of memory", NULL);
+		set_error(db, DBQ_ERR, "out of memory", NULL);
 		return NULL;
 	}
 	rows->db = db;
@@ -403,7 +403,7 @@ webdb_query(struct webdb *db, const char *sql,
 }
 
 bool
-webdb_next(struct webdb_rows *rows)
+dbq_next(struct dbq_rows *rows)
 {
 	int rc;
 
@@ -425,13 +425,13 @@ webdb_next(struct webdb_rows *rows)
 }
 
 bool
-webdb_rows_failed(const struct webdb_rows *rows)
+dbq_rows_failed(const struct dbq_rows *rows)
 {
 	return rows->failed;
 }
 
 void
-webdb_rows_free(struct webdb_rows *rows)
+dbq_rows_free(struct dbq_rows *rows)
 {
 	if (rows == NULL)
 		return;
@@ -441,7 +441,7 @@ webdb_rows_free(struct webdb_rows *rows)
 }
 
 const char *
-webdb_text(const struct webdb_rows *rows, int col)
+dbq_text(const struct dbq_rows *rows, int col)
 {
 	const char *s;
 
@@ -456,16 +456,16 @@ webdb_text(const struct webdb_rows *rows, int col)
 }
 
 int64_t
-webdb_int(const struct webdb_rows *rows, int col)
+dbq_int(const struct dbq_rows *rows, int col)
 {
 	if (rows->res != NULL)
-		return (int64_t)strtoll(webdb_text(rows, col), NULL, 10);
+		return (int64_t)strtoll(dbq_text(rows, col), NULL, 10);
 	return (int64_t)sqlite3_column_int64(rows->st, col);
 }
 
-enum webdb_status
-webdb_exec(struct webdb *db, const char *sql,
-    const struct webdb_param *params, int n, int64_t *changed)
+enum dbq_status
+dbq_exec(struct dbq *db, const char *sql,
+    const struct dbq_param *params, int n, int64_t *changed)
 {
 	sqlite3_stmt *st;
 	PGresult *r;
@@ -479,7 +479,7 @@ webdb_exec(struct webdb *db, const char *sql,
 		if (changed != NULL)
 			*changed = (int64_t)strtoll(PQcmdTuples(r), NULL, 10);
 		PQclear(r);
-		return WEBDB_OK;
+		return DBQ_OK;
 	}
 	if ((st = lite_prepare(db, sql, params, n)) == NULL)
 		return db->status;
@@ -493,5 +493,5 @@ webdb_exec(struct webdb *db, const char *sql,
 	if (changed != NULL)
 		*changed = sqlite3_changes(db->lite);
 	sqlite3_finalize(st);
-	return WEBDB_OK;
+	return DBQ_OK;
 }
