@@ -113,15 +113,23 @@ lite_open(struct dbq *db, const char *uri, bool writable,
 	return true;
 }
 
-/* One session setting, bounded. */
+/* The session settings, in one round trip bounded by the statement
+ * bound: a server that accepted the connection and then froze costs
+ * one wait, not one per setting. */
 static bool
-pg_set(struct dbq *db, const char *sql)
+pg_setup(struct dbq *db, bool writable)
 {
+	char sql[160];
 	bool late;
-	PGresult *r = pgwait_result(db->pg, PQsendQuery(db->pg, sql),
-	    db->timeout_ms, &late);
-	bool ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	PGresult *r;
+	bool ok;
 
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %u; "
+	    "SET client_encoding = 'UTF8'%s", db->timeout_ms, writable ? "" :
+	    "; SET default_transaction_read_only = on");
+	r = pgwait_result(db->pg, PQsendQuery(db->pg, sql), db->timeout_ms,
+	    &late);
+	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok)
 		set_error(db, late ? DBQ_UNAVAILABLE : DBQ_ERR, late ?
@@ -138,7 +146,7 @@ pg_open(struct dbq *db, const char *uri, bool writable,
 		"application_name", "dbname", NULL };
 	const char *vals[4];
 	struct strbuf label = STRBUF_INIT;
-	char ct[16], sql[64];
+	char ct[16];
 	unsigned secs = db->timeout_ms / 1000;
 
 	store_uri_redact(&label, uri);
@@ -161,11 +169,7 @@ pg_open(struct dbq *db, const char *uri, bool writable,
 		return false;
 	}
 	PQsetnonblocking(db->pg, 1);
-	snprintf(sql, sizeof(sql), "SET statement_timeout = %u",
-	    db->timeout_ms);
-	if (!pg_set(db, sql) || !pg_set(db, "SET client_encoding = 'UTF8'") ||
-	    (!writable && !pg_set(db, "SET default_transaction_read_only = "
-	    "on"))) {
+	if (!pg_setup(db, writable)) {
 		strbuf_appendf(err, "%s: %s", db->label, strbuf_cstr(&db->msg));
 		return false;
 	}

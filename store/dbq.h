@@ -9,9 +9,9 @@
  * never spliced.  Every column is read back as text or as a 64-bit
  * integer; NULL reads as "" or 0.
  *
- * The work of one request (of the server) is bounded: dbq_deadline() starts a budget
- * that SQLite enforces with its progress handler and PostgreSQL with
- * statement_timeout plus a client-side wait (store/pgwait.h), so that a
+ * The work of one server request is bounded: dbq_deadline() starts a
+ * budget that SQLite enforces with its progress handler and PostgreSQL
+ * with statement_timeout plus a client-side wait (store/pgwait.h), so that a
  * frozen server costs one bounded wait, not a hung thread.  After such
  * a wait the connection is dropped (dbq_is_broken): the caller opens
  * a new one for its next request.

@@ -15,8 +15,9 @@
  * libmicrohttpd answers 414/431 past it), the request body (413), the
  * query string (query.h), and the SQL work of one request (store/dbq.h
  * stops it after SERVER_QUERY_MAX_MS; a PostgreSQL server that does not
- * answer at all is a 503 after that plus PG_CLIENT_GRACE_MS).  RFC 6750 for bearer
- * tokens (401 with WWW-Authenticate), RFC 9110 for 404/405/413/429.
+ * answer at all is a 503 after that plus PG_CLIENT_GRACE_MS).  RFC 6750
+ * for bearer tokens (401 with WWW-Authenticate), RFC 9110 for
+ * 404/405/413/429.
  * Left out: HTTP/2, keep-alive tuning, compression.
  */
 #include "config.h"
