@@ -200,8 +200,7 @@ done:
 
 struct serve_checker {
 	struct cli_discovery *d;
-	const char *database;		/* SQLite path of the history, or
-					   NULL (PostgreSQL) */
+	const char *database;		/* HistoryDatabase URI */
 };
 
 /* /api/v1/check: the JSON of `dmarcctl check --json` (cli/check_online.c),
@@ -289,9 +288,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (uri == NULL)
 		uri = conf_str(ctx->conf, "HistoryDatabase");
-	/* PostgreSQL is served too (store/dbq.h); the checker's history
-	 * (store/aggsources.h) reads SQLite only, so on PostgreSQL the
-	 * readiness of /api/v1/check goes without it. */
+	/* SQLite or PostgreSQL (store/dbq.h). */
 	if (uri == NULL || (!dbq_uri_is_pgsql(uri) &&
 	    server_sqlite_path(uri, &dbpath, &err) != 0)) {
 		cli_error("serve", "%s", uri == NULL ? "no HistoryDatabase in "
@@ -340,7 +337,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	cfg.check_ttl_s = (unsigned)(conf_int(ctx->conf,
 	    "ServeCheckCacheTTL") / 1000);
 	sc.d = &d;
-	sc.database = dbq_uri_is_pgsql(uri) ? NULL : strbuf_cstr(&dbpath);
+	sc.database = uri;
 	cfg.check = serve_check;
 	cfg.check_ctx = &sc;
 

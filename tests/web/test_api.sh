@@ -425,10 +425,7 @@ for _p in "/static/../outside.txt" "/static/%2e%2e/outside.txt" \
 done
 
 # /api/v1/check: the same JSON as dmarcctl check --json, rate-limited.
-# On PostgreSQL the checker's history is not read (dmarcctl(8) serve).
-CHECK_DB="--database $DB"
-[ "$API_DB" = pgsql ] && CHECK_DB=
-"$CTL" -c /dev/null check --json --nameserver "$NSD_SERVER" $CHECK_DB \
+"$CTL" -c /dev/null check --json --nameserver "$NSD_SERVER" --database "$DB" \
     good.test > "$T/cli.json"
 get "/api/v1/check?domain=good.test" "$ALL"
 tap_is "$CODE" 200 "check: 200"
