@@ -167,9 +167,6 @@ alerts_after_import(struct cli_ctx *ctx, const char *uri, time_t since)
 	enum store_status st;
 	unsigned nnew = 0;
 
-	/* store/alerts.c reads SQLite only, for now. */
-	if (strncmp(uri, "postgres", 8) == 0)
-		return;
 	if ((a = store_alerts_open(uri, &st, &err)) == NULL) {
 		cli_error("alerts", "%s", strbuf_cstr(&err));
 		strbuf_release(&err);

@@ -141,7 +141,8 @@ print_text(const struct grade_result *g)
 
 /*
  * Without --database, the HistoryDatabase when it is a SQLite file that
- * exists (the checker never creates one, and imports go to SQLite only).
+ * exists (the checker never creates one, nor connects to a PostgreSQL
+ * history unless --database names it).
  */
 static const char *
 history_database(const struct cli_ctx *ctx)

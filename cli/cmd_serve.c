@@ -31,7 +31,9 @@
 #include "cli.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "store/store.h"
 #include "web/server.h"
+#include "store/dbq.h"
 
 #define PEM_MAX		(256 * 1024)
 
@@ -198,7 +200,7 @@ done:
 
 struct serve_checker {
 	struct cli_discovery *d;
-	const char *database;		/* SQLite path of the history */
+	const char *database;		/* HistoryDatabase URI */
 };
 
 /* /api/v1/check: the JSON of `dmarcctl check --json` (cli/check_online.c),
@@ -230,6 +232,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct strbuf err = STRBUF_INIT, dbpath = STRBUF_INIT;
+	struct strbuf label = STRBUF_INIT;
 	struct server_config cfg;
 	struct cli_discovery d;
 	struct serve_checker sc;
@@ -285,7 +288,9 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (uri == NULL)
 		uri = conf_str(ctx->conf, "HistoryDatabase");
-	if (uri == NULL || server_sqlite_path(uri, &dbpath, &err) != 0) {
+	/* SQLite or PostgreSQL (store/dbq.h). */
+	if (uri == NULL || (!dbq_uri_is_pgsql(uri) &&
+	    server_sqlite_path(uri, &dbpath, &err) != 0)) {
 		cli_error("serve", "%s", uri == NULL ? "no HistoryDatabase in "
 		    "the configuration and no --database" : strbuf_cstr(&err));
 		rc = EX_CONFIG;
@@ -322,7 +327,8 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	cfg.timeout_s = (unsigned)((conf_int(ctx->conf, "ServeTimeout") + 999)
 	    / 1000);
 	cfg.header_limit = (size_t)conf_int(ctx->conf, "ServeMaxHeaderSize");
-	cfg.db_path = strbuf_cstr(&dbpath);
+	cfg.db_uri = uri;
+	store_uri_redact(&label, uri);
 	cfg.chartjs_dir = conf_str(ctx->conf, "ChartJSDir");
 	cfg.tls_cert_pem = cert_pem;
 	cfg.tls_key_pem = key_pem;
@@ -331,7 +337,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	cfg.check_ttl_s = (unsigned)(conf_int(ctx->conf,
 	    "ServeCheckCacheTTL") / 1000);
 	sc.d = &d;
-	sc.database = cfg.db_path;
+	sc.database = uri;
 	cfg.check = serve_check;
 	cfg.check_ctx = &sc;
 
@@ -350,7 +356,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	log_msg(LOG_NOTICE, "serve: listening on %s%s (database %s, web root "
 	    "%s, %ld threads)", listen_spec, cert_pem != NULL ? " (TLS)" : "",
-	    cfg.db_path, cfg.web_root != NULL ? cfg.web_root : "-", threads);
+	    strbuf_cstr(&label), cfg.web_root != NULL ? cfg.web_root : "-", threads);
 	do {
 		if (sigwait(&set, &sig) != 0)
 			break;
@@ -369,5 +375,6 @@ done:
 	free(key_pem);
 	strbuf_release(&err);
 	strbuf_release(&dbpath);
+	strbuf_release(&label);
 	return rc;
 }

@@ -5,8 +5,8 @@
  * add prints the new token once, on standard output, and stores only its
  * SHA-256; list never shows a token, only its name and scope; revoke
  * keeps the row (list shows when it was revoked).  The database is the
- * HistoryDatabase (or --database), created and migrated like import
- * does; SQLite only, as dmarcctl serve.
+ * HistoryDatabase (or --database), SQLite or PostgreSQL, created and
+ * migrated like import does.
  */
 #include "config.h"
 
@@ -16,12 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "cli.h"
 #include "common/json.h"
 #include "store/import.h"
-#include "web/server.h"
 #include "web/tokens.h"
 
 static void
@@ -33,45 +30,33 @@ usage(FILE *f)
 	    "       dmarcctl token revoke NAME [--database URI]\n");
 }
 
-/* The database, created or migrated to the latest schema; NULL after
- * printing why (*rc gets the exit status). */
-static sqlite3 *
+/* The database (SQLite or PostgreSQL), created or migrated to the
+ * latest schema; NULL after printing why (*rc gets the exit status). */
+static struct dbq *
 open_db(const char *uri, int *rc)
 {
-	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct store_importer *imp;
 	enum store_status st;
-	sqlite3 *db = NULL;
+	struct dbq *db = NULL;
 
-	if (server_sqlite_path(uri, &path, &err) != 0) {
-		cli_error("token", "%s", strbuf_cstr(&err));
-		*rc = EX_CONFIG;
-		goto done;
-	}
 	if ((imp = store_importer_open(uri, &st, &err)) == NULL) {
 		cli_error("token", "%s", strbuf_cstr(&err));
-		*rc = EX_UNAVAILABLE;
+		*rc = st == STORE_ERR_CONFIG ? EX_CONFIG : EX_UNAVAILABLE;
 		goto done;
 	}
 	store_importer_close(imp);
-	if (sqlite3_open_v2(strbuf_cstr(&path), &db, SQLITE_OPEN_READWRITE,
-	    NULL) != SQLITE_OK) {
-		cli_error("token", "%s: %s", strbuf_cstr(&path),
-		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		db = NULL;
+	if ((db = dbq_open(uri, true, STORE_BUSY_MS, &err)) == NULL) {
+		cli_error("token", "%s", strbuf_cstr(&err));
 		*rc = EX_UNAVAILABLE;
-		goto done;
 	}
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 done:
 	strbuf_release(&err);
-	strbuf_release(&path);
 	return db;
 }
 
 static int
-token_do_add(sqlite3 *db, const char *name, const char *domains, bool json)
+token_do_add(struct dbq *db, const char *name, const char *domains, bool json)
 {
 	struct strbuf scope = STRBUF_INIT, err = STRBUF_INIT, out = STRBUF_INIT;
 	char tok[TOKEN_LEN + 1], hex[65];
@@ -179,7 +164,7 @@ list_one(const struct token_row *r, void *ctx)
 }
 
 static int
-token_do_list(sqlite3 *db, bool json)
+token_do_list(struct dbq *db, bool json)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	struct listing l;
@@ -220,7 +205,7 @@ cmd_token(struct cli_ctx *ctx, int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	const char *domains = NULL, *uri = NULL, *verb;
 	bool json = false;
-	sqlite3 *db;
+	struct dbq *db;
 	int ch, rc = EX_OK;
 
 	optind = 1;
@@ -309,7 +294,7 @@ cmd_token(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		}
 	}
-	sqlite3_close(db);
+	dbq_close(db);
 	strbuf_release(&err);
 	return rc;
 }

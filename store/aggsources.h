@@ -3,8 +3,8 @@
  * agg_records; dmarcctl import) back per sending source, for the
  * readiness verdict of `dmarcctl check --database`.
  *
- * SQLite only, like the import; the database is opened read-only and
- * never created.
+ * SQLite or PostgreSQL; the database is opened read-only and never
+ * created.
  */
 #ifndef DM_STORE_AGGSOURCES_H
 #define DM_STORE_AGGSOURCES_H
@@ -44,8 +44,7 @@ typedef int (*store_agg_source_cb)(const struct store_agg_source *,
  * (any case) and whose period ends within days of the latest such
  * report (days 0: all), in order of source_ip.  auth_domain (usually
  * the organizational domain) decides auth_passed.  *sum gets the totals.
- * STORE_ERR_CONFIG for a PostgreSQL URI, STORE_ERR_OPEN when the file
- * cannot be opened, STORE_ERR_READ on a query failure (or a database
+ * STORE_ERR_OPEN when the database cannot be opened, STORE_ERR_READ on a query failure (or a database
  * without the tables); err names the database.
  */
 enum store_status store_agg_sources(const char *uri, const char *domain,

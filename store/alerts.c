@@ -7,32 +7,50 @@
  * report from 22:00 to 22:00 counts for the day it mostly covers.  Only
  * policy_evaluated results (aligned: RFC 9990 section 3.1.1.7's
  * "dkim"/"spf" of policy_evaluated) are used.  Delivery (webhook, mail)
- * is the caller's: this module only stores and lists.
+ * is the caller's: this module only stores and lists.  The same SQL runs
+ * on SQLite and PostgreSQL (store/dbq.h); the one difference is how the
+ * IPs of a new source are joined (group_concat / string_agg).
  */
 #include "config.h"
 
-#include <sqlite3.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
 #include "store/alerts.h"
+#include "store/dbq.h"
 
 #define DAY	86400
+#define ALERTS_PG_TIMEOUT_MS	60000	/* one statement, PostgreSQL */
 
 struct store_alerts {
-	char	*path;
-	sqlite3	*db;
-	sqlite3_stmt *ins;
+	struct dbq *db;
 };
 
 static enum store_status
 dberr(struct store_alerts *a, const char *what, struct strbuf *err)
 {
-	strbuf_appendf(err, "%s: %s: %s", a->path, what,
-	    sqlite3_errmsg(a->db));
+	strbuf_appendf(err, "%s: %s: %s", dbq_label(a->db), what,
+	    dbq_errmsg(a->db));
 	return STORE_ERR_WRITE;
+}
+
+static struct dbq_param
+text_param(const char *s)
+{
+	struct dbq_param p = { s, 0, true };
+
+	return p;
+}
+
+static struct dbq_param
+int_param(int64_t i)
+{
+	struct dbq_param p = { NULL, i, false };
+
+	return p;
 }
 
 struct store_alerts *
@@ -41,43 +59,18 @@ store_alerts_open(const char *uri, enum store_status *st,
 {
 	struct store_alerts *a;
 	struct store *s;
-	const char *path = uri;
 
 	if ((s = store_open(uri, STORE_DURABILITY_RELAXED, st, err)) == NULL)
 		return NULL;
 	store_close(s);
-	if (strncmp(uri, "postgres", 8) == 0) {
-		strbuf_appends(err, "alerts on PostgreSQL are not yet "
-		    "supported: use a SQLite HistoryDatabase");
-		*st = STORE_ERR_CONFIG;
-		return NULL;
-	}
-	if (strncmp(path, "sqlite://", 9) == 0)
-		path += 9;
-	else if (strncmp(path, "sqlite:", 7) == 0)
-		path += 7;
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->path = strdup(path)) == NULL) {
-		free(a);
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		*st = STORE_ERR_NOMEM;
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		strbuf_appendf(err, "%s: cannot open: %s", path,
-		    a->db ? sqlite3_errmsg(a->db) : "out of memory");
+	if ((a->db = dbq_open(uri, true, dbq_uri_is_pgsql(uri) ?
+	    ALERTS_PG_TIMEOUT_MS : STORE_BUSY_MS, err)) == NULL) {
 		*st = STORE_ERR_OPEN;
-		store_alerts_close(a);
-		return NULL;
-	}
-	sqlite3_busy_timeout(a->db, STORE_BUSY_MS);
-	if (sqlite3_prepare_v2(a->db, "INSERT OR IGNORE INTO alerts (domain, "
-	    "kind, subject, dedup_key, detail, created_at) VALUES (?1, ?2, ?3, "
-	    "?2 || '|' || ?1 || '|' || ?4, ?5, strftime('%s', 'now'))", -1,
-	    &a->ins, NULL) != SQLITE_OK) {
-		strbuf_appendf(err, "%s: %s", path, sqlite3_errmsg(a->db));
-		*st = STORE_ERR_SCHEMA;
-		store_alerts_close(a);
+		free(a);
 		return NULL;
 	}
 	*st = STORE_OK;
@@ -89,9 +82,7 @@ store_alerts_close(struct store_alerts *a)
 {
 	if (a == NULL)
 		return;
-	sqlite3_finalize(a->ins);
-	sqlite3_close(a->db);
-	free(a->path);
+	dbq_close(a->db);
 	free(a);
 }
 
@@ -100,15 +91,29 @@ add(struct store_alerts *a, const char *domain, const char *kind,
     const char *subject, const char *key, const char *detail,
     unsigned *nnew)
 {
-	sqlite3_reset(a->ins);
-	sqlite3_bind_text(a->ins, 1, domain, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(a->ins, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a->ins, 3, subject, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(a->ins, 4, key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(a->ins, 5, detail, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(a->ins) != SQLITE_DONE)
+	struct strbuf dedup = STRBUF_INIT;
+	struct dbq_param b[6];
+	int64_t changed = 0;
+	enum dbq_status st;
+
+	strbuf_appendf(&dedup, "%s|%s|%s", kind, domain, key);
+	if (strbuf_failed(&dedup)) {
+		strbuf_release(&dedup);
 		return -1;
-	if (sqlite3_changes(a->db) > 0)
+	}
+	b[0] = text_param(domain);
+	b[1] = text_param(kind);
+	b[2] = text_param(subject);
+	b[3] = text_param(strbuf_cstr(&dedup));
+	b[4] = text_param(detail);
+	b[5] = int_param((int64_t)time(NULL));
+	st = dbq_exec(a->db, "INSERT INTO alerts (domain, kind, subject, "
+	    "dedup_key, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT DO NOTHING", b, 6, &changed);
+	strbuf_release(&dedup);
+	if (st != DBQ_OK)
+		return -1;
+	if (changed > 0)
 		(*nnew)++;
 	return 0;
 }
@@ -132,44 +137,48 @@ static int
 detect_new_sources(struct store_alerts *a, const struct alerts_config *c,
     const char *domain, int64_t last, unsigned *nnew)
 {
-	sqlite3_stmt *st = NULL;
-	struct strbuf detail = STRBUF_INIT;
+	struct strbuf detail = STRBUF_INIT, sql = STRBUF_INIT;
+	struct dbq_param b[3];
+	struct dbq_rows *st = NULL;
 	struct json j;
 	char day[16];
-	int rc, ret = -1;
+	int ret = -1;
 
-	if (sqlite3_prepare_v2(a->db, REPORTS_CTE ", s AS (SELECT "
+	strbuf_appendf(&sql, REPORTS_CTE ", s AS (SELECT "
 	    "COALESCE(NULLIF(d.org, ''), c.source_ip) AS subject, "
 	    "c.source_ip AS ip, c.count AS n, r.day AS day FROM agg_records c "
 	    "JOIN r ON c.report = r.id LEFT JOIN rdns d ON d.ip = c.source_ip) "
-	    "SELECT subject, sum(n), group_concat(DISTINCT ip) FROM s "
+	    "SELECT subject, sum(n), %s FROM s "
 	    "WHERE day = ?2 GROUP BY subject HAVING sum(n) >= ?3 AND subject "
 	    "NOT IN (SELECT subject FROM s WHERE day < ?2) AND EXISTS "
-	    "(SELECT 1 FROM r WHERE day < ?2) ORDER BY subject", -1, &st,
-	    NULL) != SQLITE_OK)
+	    "(SELECT 1 FROM r WHERE day < ?2) ORDER BY subject",
+	    dbq_is_pgsql(a->db) ? "string_agg(DISTINCT ip, ',')" :
+	    "group_concat(DISTINCT ip)");
+	b[0] = text_param(domain);
+	b[1] = int_param(last);
+	b[2] = int_param(c->new_source_min);
+	if (strbuf_failed(&sql) ||
+	    (st = dbq_query(a->db, strbuf_cstr(&sql), b, 3)) == NULL)
 		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, last);
-	sqlite3_bind_int64(st, 3, c->new_source_min);
 	day_string(last, day, sizeof(day));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *subject = (const char *)sqlite3_column_text(st, 0);
-		const char *ips = (const char *)sqlite3_column_text(st, 2);
+	while (dbq_next(st)) {
+		const char *subject = dbq_text(st, 0);
 
 		strbuf_reset(&detail);
 		json_init(&j, &detail, false);
 		json_object_begin(&j);
 		json_kv_string(&j, "day", day);
-		json_kv_int(&j, "messages", sqlite3_column_int64(st, 1));
-		json_kv_string(&j, "ips", ips ? ips : "");
+		json_kv_int(&j, "messages", dbq_int(st, 1));
+		json_kv_string(&j, "ips", dbq_text(st, 2));
 		json_object_end(&j);
 		if (add(a, domain, "new_source", subject, subject,
 		    strbuf_cstr(&detail), nnew) != 0)
 			goto out;
 	}
-	ret = rc == SQLITE_DONE ? 0 : -1;
+	ret = dbq_rows_failed(st) ? -1 : 0;
 out:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
+	strbuf_release(&sql);
 	strbuf_release(&detail);
 	return ret;
 }
@@ -180,30 +189,34 @@ static int
 detect_pass_rate(struct store_alerts *a, const struct alerts_config *c,
     const char *domain, int64_t last, unsigned *nnew)
 {
-	sqlite3_stmt *st = NULL;
 	struct strbuf detail = STRBUF_INIT;
+	struct dbq_param b[3];
+	struct dbq_rows *st;
 	struct json j;
 	int64_t cur, curpass, base, basepass;
 	double rcur, rbase;
 	char day[16];
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(a->db, REPORTS_CTE "SELECT "
-	    "total(CASE WHEN r.day = ?2 THEN c.count END), "
-	    "total(CASE WHEN r.day = ?2 AND " PASS_EXPR " THEN c.count END), "
-	    "total(CASE WHEN r.day < ?2 THEN c.count END), "
-	    "total(CASE WHEN r.day < ?2 AND " PASS_EXPR " THEN c.count END) "
+	b[0] = text_param(domain);
+	b[1] = int_param(last);
+	b[2] = int_param(last - 7);
+	if ((st = dbq_query(a->db, REPORTS_CTE "SELECT "
+	    "COALESCE(SUM(CASE WHEN r.day = ?2 THEN c.count END), 0), "
+	    "COALESCE(SUM(CASE WHEN r.day = ?2 AND " PASS_EXPR " THEN c.count "
+	    "END), 0), "
+	    "COALESCE(SUM(CASE WHEN r.day < ?2 THEN c.count END), 0), "
+	    "COALESCE(SUM(CASE WHEN r.day < ?2 AND " PASS_EXPR " THEN c.count "
+	    "END), 0) "
 	    "FROM agg_records c JOIN r ON c.report = r.id "
-	    "WHERE r.day BETWEEN ?2 - 7 AND ?2", -1, &st, NULL) != SQLITE_OK)
+	    "WHERE r.day BETWEEN ?3 AND ?2", b, 3)) == NULL)
+		return -1;
+	if (!dbq_next(st))
 		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, last);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	cur = (int64_t)sqlite3_column_double(st, 0);
-	curpass = (int64_t)sqlite3_column_double(st, 1);
-	base = (int64_t)sqlite3_column_double(st, 2);
-	basepass = (int64_t)sqlite3_column_double(st, 3);
+	cur = dbq_int(st, 0);
+	curpass = dbq_int(st, 1);
+	base = dbq_int(st, 2);
+	basepass = dbq_int(st, 3);
 	ret = 0;
 	if (cur < c->rate_min || base < c->rate_min)
 		goto out;
@@ -226,7 +239,7 @@ detect_pass_rate(struct store_alerts *a, const struct alerts_config *c,
 	    nnew) != 0)
 		ret = -1;
 out:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	strbuf_release(&detail);
 	return ret;
 }
@@ -235,52 +248,52 @@ static int
 detect_dkim_failing(struct store_alerts *a, const struct alerts_config *c,
     const char *domain, int64_t last, unsigned *nnew)
 {
-	sqlite3_stmt *st = NULL;
 	struct strbuf detail = STRBUF_INIT;
+	struct dbq_param b[4];
+	struct dbq_rows *st;
 	struct json j;
 	char day[16];
-	int rc, ret = -1;
+	int ret = -1;
 
-	if (sqlite3_prepare_v2(a->db, REPORTS_CTE ", s AS (SELECT "
+	b[0] = text_param(domain);
+	b[1] = int_param(last);
+	b[2] = int_param(c->dkim_fail_min);
+	b[3] = int_param(last - 7);
+	if ((st = dbq_query(a->db, REPORTS_CTE ", s AS (SELECT "
 	    "c.source_ip AS ip, "
-	    "total(CASE WHEN r.day < ?2 AND " PASS_EXPR " THEN c.count END) "
-	    "  AS base_pass, "
-	    "total(CASE WHEN r.day < ?2 THEN c.count END) AS base_n, "
-	    "total(CASE WHEN r.day < ?2 AND lower(c.eval_dkim) <> 'pass' "
-	    "  THEN c.count END) AS base_dkimfail, "
-	    "total(CASE WHEN r.day = ?2 AND lower(c.eval_dkim) <> 'pass' "
-	    "  THEN c.count END) AS cur_dkimfail "
+	    "COALESCE(SUM(CASE WHEN r.day < ?2 AND " PASS_EXPR " THEN c.count "
+	    "  END), 0) AS base_pass, "
+	    "COALESCE(SUM(CASE WHEN r.day < ?2 THEN c.count END), 0) "
+	    "  AS base_n, "
+	    "COALESCE(SUM(CASE WHEN r.day < ?2 AND lower(c.eval_dkim) <> "
+	    "  'pass' THEN c.count END), 0) AS base_dkimfail, "
+	    "COALESCE(SUM(CASE WHEN r.day = ?2 AND lower(c.eval_dkim) <> "
+	    "  'pass' THEN c.count END), 0) AS cur_dkimfail "
 	    "FROM agg_records c JOIN r ON c.report = r.id "
-	    "WHERE r.day BETWEEN ?2 - 7 AND ?2 GROUP BY c.source_ip) "
+	    "WHERE r.day BETWEEN ?4 AND ?2 GROUP BY c.source_ip) "
 	    "SELECT ip, cur_dkimfail, base_n, base_pass FROM s "
 	    "WHERE base_pass > 0 AND base_dkimfail * 2 < base_n "
-	    "AND cur_dkimfail >= ?3 ORDER BY ip", -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, last);
-	sqlite3_bind_int64(st, 3, c->dkim_fail_min);
+	    "AND cur_dkimfail >= ?3 ORDER BY ip", b, 4)) == NULL)
+		return -1;
 	day_string(last, day, sizeof(day));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *ip = (const char *)sqlite3_column_text(st, 0);
+	while (dbq_next(st)) {
+		const char *ip = dbq_text(st, 0);
 
 		strbuf_reset(&detail);
 		json_init(&j, &detail, false);
 		json_object_begin(&j);
 		json_kv_string(&j, "day", day);
-		json_kv_int(&j, "dkim_fail_messages",
-		    (int64_t)sqlite3_column_double(st, 1));
-		json_kv_int(&j, "baseline_messages",
-		    (int64_t)sqlite3_column_double(st, 2));
-		json_kv_int(&j, "baseline_pass_messages",
-		    (int64_t)sqlite3_column_double(st, 3));
+		json_kv_int(&j, "dkim_fail_messages", dbq_int(st, 1));
+		json_kv_int(&j, "baseline_messages", dbq_int(st, 2));
+		json_kv_int(&j, "baseline_pass_messages", dbq_int(st, 3));
 		json_object_end(&j);
 		if (add(a, domain, "dkim_failing", ip, ip,
 		    strbuf_cstr(&detail), nnew) != 0)
 			goto out;
 	}
-	ret = rc == SQLITE_DONE ? 0 : -1;
+	ret = dbq_rows_failed(st) ? -1 : 0;
 out:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	strbuf_release(&detail);
 	return ret;
 }
@@ -289,42 +302,41 @@ enum store_status
 store_alerts_detect(struct store_alerts *a, const struct alerts_config *c,
     time_t since, unsigned *nnew, struct strbuf *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct dbq_param b[1];
+	struct dbq_rows *st = NULL;
 
 	*nnew = 0;
-	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	/* SQLite: take the write lock now, not at the first insert. */
+	if (dbq_exec(a->db, dbq_is_pgsql(a->db) ? "BEGIN" :
+	    "BEGIN IMMEDIATE", NULL, 0, NULL) != DBQ_OK)
 		return dberr(a, "begin", err);
-	if (sqlite3_prepare_v2(a->db, "SELECT domain, max(((begin_ts + "
+	b[0] = int_param((int64_t)since);
+	if ((st = dbq_query(a->db, "SELECT domain, max(((begin_ts + "
 	    "end_ts) / 2) / 86400) FROM agg_reports GROUP BY domain "
-	    "HAVING max(imported_at) >= ?1 ORDER BY domain", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    "HAVING max(imported_at) >= ?1 ORDER BY domain", b, 1)) == NULL)
 		goto fail;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *domain = (const char *)sqlite3_column_text(st, 0);
-		int64_t last = sqlite3_column_int64(st, 1);
+	while (dbq_next(st)) {
+		const char *domain = dbq_text(st, 0);
+		int64_t last = dbq_int(st, 1);
 
-		if (domain == NULL)
+		if (*domain == '\0')
 			continue;
 		if (detect_new_sources(a, c, domain, last, nnew) != 0 ||
 		    detect_pass_rate(a, c, domain, last, nnew) != 0 ||
 		    detect_dkim_failing(a, c, domain, last, nnew) != 0)
 			goto fail;
 	}
-	if (rc != SQLITE_DONE)
+	if (dbq_rows_failed(st))
 		goto fail;
-	sqlite3_finalize(st);
-	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		st = NULL;
+	dbq_rows_free(st);
+	st = NULL;
+	if (dbq_exec(a->db, "COMMIT", NULL, 0, NULL) != DBQ_OK)
 		goto fail;
-	}
 	return STORE_OK;
 fail:
 	dberr(a, "detecting alerts", err);
-	sqlite3_finalize(st);
-	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	dbq_rows_free(st);
+	dbq_exec(a->db, "ROLLBACK", NULL, 0, NULL);
 	*nnew = 0;
 	return STORE_ERR_WRITE;
 }
@@ -335,48 +347,49 @@ store_alerts_list(struct store_alerts *a, enum alerts_filter f,
     struct strbuf *err)
 {
 	static const char *const where[] = {
-		[ALERTS_ALL] = "1",
+		[ALERTS_ALL] = "1 = 1",
 		[ALERTS_WEBHOOK_PENDING] = "delivered_webhook IS NULL",
 		[ALERTS_DIGEST_PENDING] = "delivered_digest IS NULL",
 	};
 	struct strbuf q = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
+	struct dbq_param b[1];
+	struct dbq_rows *st;
 	struct alert al;
-	int rc;
+	bool failed;
 
 	strbuf_appendf(&q, "SELECT id, domain, kind, subject, detail, "
 	    "created_at, coalesce(delivered_webhook, 0), "
-	    "coalesce(delivered_digest, 0) FROM alerts WHERE %s AND "
-	    "(?1 IS NULL OR domain = ?1) ORDER BY created_at, id", where[f]);
-	if (sqlite3_prepare_v2(a->db, strbuf_cstr(&q), -1, &st, NULL) !=
-	    SQLITE_OK) {
-		strbuf_release(&q);
-		strbuf_appendf(err, "%s: %s", a->path, sqlite3_errmsg(a->db));
-		return STORE_ERR_READ;
-	}
+	    "coalesce(delivered_digest, 0) FROM alerts WHERE %s%s "
+	    "ORDER BY created_at, id", where[f], domain != NULL ?
+	    " AND domain = ?1" : "");
+	b[0] = text_param(domain);
+	st = strbuf_failed(&q) ? NULL : dbq_query(a->db, strbuf_cstr(&q), b,
+	    domain != NULL ? 1 : 0);
 	strbuf_release(&q);
-	if (domain != NULL)
-		sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		al.id = sqlite3_column_int64(st, 0);
-		al.domain = (const char *)sqlite3_column_text(st, 1);
-		al.kind = (const char *)sqlite3_column_text(st, 2);
-		al.subject = (const char *)sqlite3_column_text(st, 3);
-		al.detail = (const char *)sqlite3_column_text(st, 4);
-		al.created_at = (time_t)sqlite3_column_int64(st, 5);
-		al.delivered_webhook = (time_t)sqlite3_column_int64(st, 6);
-		al.delivered_digest = (time_t)sqlite3_column_int64(st, 7);
-		if (cb(&al, ctx) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		strbuf_appendf(err, "%s: %s", a->path, sqlite3_errmsg(a->db));
-		sqlite3_finalize(st);
+	if (st == NULL) {
+		strbuf_appendf(err, "%s: %s", dbq_label(a->db),
+		    dbq_errmsg(a->db));
 		return STORE_ERR_READ;
 	}
-	sqlite3_finalize(st);
+	while (dbq_next(st)) {
+		al.id = dbq_int(st, 0);
+		al.domain = dbq_text(st, 1);
+		al.kind = dbq_text(st, 2);
+		al.subject = dbq_text(st, 3);
+		al.detail = dbq_text(st, 4);
+		al.created_at = (time_t)dbq_int(st, 5);
+		al.delivered_webhook = (time_t)dbq_int(st, 6);
+		al.delivered_digest = (time_t)dbq_int(st, 7);
+		if (cb(&al, ctx) != 0)
+			break;
+	}
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
+	if (failed) {
+		strbuf_appendf(err, "%s: %s", dbq_label(a->db),
+		    dbq_errmsg(a->db));
+		return STORE_ERR_READ;
+	}
 	return STORE_OK;
 }
 
@@ -384,19 +397,14 @@ enum store_status
 store_alerts_mark(struct store_alerts *a, int64_t id, enum alerts_channel ch,
     time_t when, struct strbuf *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct dbq_param b[2];
 
-	if (sqlite3_prepare_v2(a->db, ch == ALERTS_WEBHOOK ?
+	b[0] = int_param((int64_t)when);
+	b[1] = int_param(id);
+	if (dbq_exec(a->db, ch == ALERTS_WEBHOOK ?
 	    "UPDATE alerts SET delivered_webhook = ?1 WHERE id = ?2" :
-	    "UPDATE alerts SET delivered_digest = ?1 WHERE id = ?2", -1, &st,
-	    NULL) != SQLITE_OK)
-		return dberr(a, "marking an alert delivered", err);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)when);
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	    "UPDATE alerts SET delivered_digest = ?1 WHERE id = ?2", b, 2,
+	    NULL) != DBQ_OK)
 		return dberr(a, "marking an alert delivered", err);
 	return STORE_OK;
 }

@@ -18,7 +18,7 @@
  *                   fails DKIM on L for dkim_fail_min messages or more.
  * Each alert has a dedup_key (kind, domain, subject; the day for
  * pass_rate_drop) and is stored once: the same source never alerts
- * twice.  SQLite only, like store/import.h.  Nothing logs.
+ * twice.  SQLite or PostgreSQL (store/dbq.h).  Nothing logs.
  */
 #ifndef DM_STORE_ALERTS_H
 #define DM_STORE_ALERTS_H

@@ -46,11 +46,10 @@
 #include "common/mem.h"
 #include "store/backend.h"
 #include "store/codec.h"
+#include "store/pgwait.h"
 
 #define PG_INSERT_NAME	"dmarcd_verdict_insert"
 #define PG_LOCK_KEY	"7237164815651845"	/* advisory lock: migrations */
-#define PG_CLIENT_GRACE_MS 1000	/* past statement_timeout: the server's own
-				   error, if it can answer, comes first */
 
 struct pg_migration {
 	int		 version;
@@ -270,27 +269,6 @@ quiet_notices(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* libpq's message without its trailing newline. */
-static void
-append_pq_error(struct strbuf *err, const char *msg)
-{
-	char line[401];
-	size_t n = msg != NULL ? strlen(msg) : 0, i;
-
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	if (n == 0) {
-		strbuf_appends(err, "unknown error");
-		return;
-	}
-	/* libpq's messages span lines: make them one log line. */
-	if (n > sizeof(line) - 1)
-		n = sizeof(line) - 1;
-	for (i = 0; i < n; i++)
-		line[i] = msg[i] == '\n' || msg[i] == '\t' ? ' ' : msg[i];
-	strbuf_append_escaped(err, line, n, 400);
-}
-
 /* Run sql; true when it gave want. */
 static bool
 exec_ok(PGconn *c, const char *sql, ExecStatusType want)
@@ -333,92 +311,12 @@ pg_unreachable(const struct pgsql_be *be)
 	return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
 }
 
-/* Monotonic milliseconds. */
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Wait until c's socket is ready for events; false past deadline_ms. */
-static bool
-wait_socket(PGconn *c, short events, uint64_t deadline_ms)
-{
-	struct pollfd pfd;
-	uint64_t now;
-	int rc;
-
-	pfd.fd = PQsocket(c);
-	pfd.events = events;
-	for (;;) {
-		if (pfd.fd < 0 || (now = mono_ms()) >= deadline_ms)
-			return false;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, deadline_ms - now > INT_MAX ? INT_MAX :
-		    (int)(deadline_ms - now));
-		if (rc > 0)
-			return true;
-		if (rc == -1 && errno != EINTR)
-			return false;
-	}
-}
-
-/*
- * The result of the query just sent (sent: what the PQsend* call
- * returned), waiting at most timeout_ms + PG_CLIENT_GRACE_MS.  Returns
- * the last result, which the caller clears, or NULL: the send failed or
- * the connection broke (PQerrorMessage says why), or no answer came in
- * time (*timed_out; the connection is unusable: drop it).
- */
-static PGresult *
-await_result(PGconn *c, int sent, unsigned timeout_ms, bool *timed_out)
-{
-	uint64_t deadline = mono_ms() + timeout_ms + PG_CLIENT_GRACE_MS;
-	PGresult *r, *last = NULL;
-	int f;
-
-	*timed_out = false;
-	if (!sent)
-		return NULL;
-	while ((f = PQflush(c)) == 1) {
-		if (!wait_socket(c, POLLOUT | POLLIN, deadline))
-			goto timeout;
-		if (!PQconsumeInput(c))
-			return NULL;
-	}
-	if (f == -1)
-		return NULL;
-	for (;;) {
-		while (PQisBusy(c)) {
-			if (!wait_socket(c, POLLIN, deadline))
-				goto timeout;
-			if (!PQconsumeInput(c)) {
-				PQclear(last);
-				return NULL;
-			}
-		}
-		if ((r = PQgetResult(c)) == NULL)
-			break;
-		PQclear(last);
-		last = r;
-	}
-	return last;
-
-timeout:
-	PQclear(last);
-	*timed_out = true;
-	return NULL;
-}
-
-/* exec_ok() with await_result()'s bound. */
+/* exec_ok() with pgwait_result()'s bound. */
 static bool
 exec_timed(PGconn *c, const char *sql, ExecStatusType want,
     unsigned timeout_ms, bool *timed_out)
 {
-	PGresult *r = await_result(c, PQsendQuery(c, sql), timeout_ms,
+	PGresult *r = pgwait_result(c, PQsendQuery(c, sql), timeout_ms,
 	    timed_out);
 	bool ok = r != NULL && PQresultStatus(r) == want;
 
@@ -444,13 +342,13 @@ pg_connect(const struct pgsql_be *be, enum store_status *st,
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
 		strbuf_appendf(err, "%s: cannot connect: ", be->label);
-		append_pq_error(err, PQerrorMessage(c));
+		pgwait_error(err, PQerrorMessage(c));
 		PQfinish(c);
 		*st = STORE_ERR_OPEN;
 		return NULL;
 	}
 	PQsetNoticeProcessor(c, quiet_notices, NULL);
-	/* Sends never block (await_result() flushes); PQexec() still
+	/* Sends never block (pgwait_result() flushes); PQexec() still
 	 * blocks as before, whatever this says. */
 	PQsetnonblocking(c, 1);
 	snprintf(sql, sizeof(sql), "SET statement_timeout = %u",
@@ -466,7 +364,7 @@ pg_connect(const struct pgsql_be *be, enum store_status *st,
 			strbuf_appendf(err, "no answer within %u ms",
 			    be->timeout_ms + PG_CLIENT_GRACE_MS);
 		else
-			append_pq_error(err, PQerrorMessage(c));
+			pgwait_error(err, PQerrorMessage(c));
 		PQfinish(c);
 		*st = STORE_ERR_OPEN;
 		return NULL;
@@ -480,7 +378,7 @@ pg_fail(PGconn *c, const char *label, const char *what, enum store_status st,
     struct strbuf *err)
 {
 	strbuf_appendf(err, "%s: %s: ", label, what);
-	append_pq_error(err, PQerrorMessage(c));
+	pgwait_error(err, PQerrorMessage(c));
 	if (PQtransactionStatus(c) != PQTRANS_IDLE)
 		exec_ok(c, "ROLLBACK", PGRES_COMMAND_OK);
 	return st;
@@ -555,13 +453,13 @@ pg_migrate(PGconn *c, const char *label, struct strbuf *err)
 bad:
 	strbuf_appendf(err, "%s: migration to schema version %d (%s) failed: ",
 	    label, pg_migrations[i].version, pg_migrations[i].description);
-	append_pq_error(err, PQerrorMessage(c));
+	pgwait_error(err, PQerrorMessage(c));
 	exec_ok(c, "ROLLBACK", PGRES_COMMAND_OK);
 	return STORE_ERR_SCHEMA;
 }
 
 /* Prepare the insert on the writer's connection; *late as in
- * await_result(). */
+ * pgwait_result(). */
 static bool
 pg_prepare(struct pgsql_be *be, bool *late)
 {
@@ -582,7 +480,7 @@ pg_prepare(struct pgsql_be *be, bool *late)
 	strbuf_appends(&sql, ") ON CONFLICT (node, message_key, author_index) "
 	    "DO NOTHING");
 	if (!strbuf_failed(&sql)) {
-		r = await_result(be->conn, PQsendPrepare(be->conn,
+		r = pgwait_result(be->conn, PQsendPrepare(be->conn,
 		    PG_INSERT_NAME, strbuf_cstr(&sql), (int)store_ncolumns,
 		    NULL), be->timeout_ms, late);
 		ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -640,7 +538,7 @@ pgsql_open(const char *uri, const struct store_options *opt,
 			strbuf_appendf(err, "no answer within %u ms",
 			    be->timeout_ms + PG_CLIENT_GRACE_MS);
 		else
-			append_pq_error(err, PQerrorMessage(be->conn));
+			pgwait_error(err, PQerrorMessage(be->conn));
 		*st = STORE_ERR_SCHEMA;
 		goto fail;
 	}
@@ -793,7 +691,7 @@ pgsql_write(void *arg, const struct store_record *const *recs, size_t n,
 			strbuf_appendf(err, "%s: out of memory", be->label);
 			return STORE_ERR_NOMEM;
 		}
-		r = await_result(be->conn, PQsendQueryPrepared(be->conn,
+		r = pgwait_result(be->conn, PQsendQueryPrepared(be->conn,
 		    PG_INSERT_NAME, (int)store_ncolumns, be->pval, NULL, NULL,
 		    0), be->timeout_ms, &late);
 		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -815,7 +713,7 @@ fail:
 	    n == 1 ? "" : "s");
 	if (late)
 		goto timeout;
-	append_pq_error(err, PQerrorMessage(be->conn));
+	pgwait_error(err, PQerrorMessage(be->conn));
 	if (PQstatus(be->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(be->conn) != PQTRANS_IDLE &&
 	    !exec_timed(be->conn, "ROLLBACK", PGRES_COMMAND_OK,
@@ -854,7 +752,7 @@ pgsql_count(void *arg, uint64_t *n, struct strbuf *err)
 	} else {
 		strbuf_appendf(err, "%s: cannot count the verdicts: ",
 		    be->label);
-		append_pq_error(err, PQerrorMessage(c));
+		pgwait_error(err, PQerrorMessage(c));
 		st = STORE_ERR_READ;
 	}
 	PQclear(r);
@@ -983,7 +881,7 @@ pgsql_query(void *arg, const char *domain, time_t from, time_t to,
 		goto done;
 fail:
 	strbuf_appendf(err, "%s: cannot read the verdicts: ", be->label);
-	append_pq_error(err, PQerrorMessage(c));
+	pgwait_error(err, PQerrorMessage(c));
 	st = STORE_ERR_READ;
 done:
 	strbuf_release(&sql);
@@ -1085,7 +983,7 @@ pgsql_report_claim(void *arg, const char *domain, time_t begin,
 fail:
 	strbuf_appendf(err, "%s: cannot claim the report of %s: ", be->label,
 	    domain);
-	append_pq_error(err, PQerrorMessage(c));
+	pgwait_error(err, PQerrorMessage(c));
 	PQfinish(c);
 	return STORE_CLAIM_ERROR;
 }
@@ -1113,7 +1011,7 @@ pgsql_report_mark_sent(void *arg, const char *domain, time_t begin,
 	if (r == NULL) {
 		strbuf_appendf(err, "%s: cannot mark the report of %s sent: ",
 		    be->label, domain);
-		append_pq_error(err, PQerrorMessage(c));
+		pgwait_error(err, PQerrorMessage(c));
 		st = STORE_ERR_WRITE;
 	} else if (strcmp(PQcmdTuples(r), "1") != 0) {
 		strbuf_appendf(err, "%s: cannot mark the report of %s sent: "

@@ -8,8 +8,11 @@
  * dkim=pass or spf=pass; counts are messages (sums of record counts).
  * Every value bound into SQL is a parameter, never spliced text; the
  * only spliced pieces are fixed column names picked from a table.  The
- * work of one query is bounded by the server's progress handler.
- * Left out: PostgreSQL (the server opens SQLite only for now).
+ * work of one request is bounded by dbq_deadline().  The SQL is the
+ * dialect SQLite and PostgreSQL share (store/dbq.h): no bare boolean sums,
+ * every selected column grouped, days as integer division of UTC
+ * seconds, sub-selects named; the one difference left (SQLite's
+ * INDEXED BY) is chosen by back-end.
  */
 #include "config.h"
 
@@ -49,11 +52,7 @@ api_error(struct strbuf *out, int status, const char *fmt, ...)
 /* A query built with its parameters; values are copied references. */
 struct sqlq {
 	struct strbuf sql;
-	struct {
-		const char *s;
-		int64_t	 i;
-		bool	 is_text;
-	} b[MAX_BINDS];
+	struct dbq_param b[MAX_BINDS];
 	int	 n;
 	bool	 overflow;
 };
@@ -90,24 +89,12 @@ q_int(struct sqlq *q, int64_t v)
 	strbuf_appendf(&q->sql, "?%d", q->n);
 }
 
-static sqlite3_stmt *
-q_prepare(sqlite3 *db, struct sqlq *q)
+static struct dbq_rows *
+q_prepare(struct dbq *db, struct sqlq *q)
 {
-	sqlite3_stmt *st = NULL;
-	int i;
-
-	if (q->overflow || strbuf_failed(&q->sql) ||
-	    sqlite3_prepare_v2(db, strbuf_cstr(&q->sql), -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (q->overflow || strbuf_failed(&q->sql))
 		return NULL;
-	for (i = 0; i < q->n; i++) {
-		if (q->b[i].is_text)
-			sqlite3_bind_text(st, i + 1, q->b[i].s, -1,
-			    SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(st, i + 1, q->b[i].i);
-	}
-	return st;
+	return dbq_query(db, strbuf_cstr(&q->sql), q->b, q->n);
 }
 
 static void
@@ -116,23 +103,22 @@ q_free(struct sqlq *q)
 	strbuf_release(&q->sql);
 }
 
-/* The answer to a failed query: 503 when the work cap stopped it. */
+/* The answer to a failed query: 503 when the work cap stopped it or
+ * the database did not answer in time. */
 static int
 db_fail(const struct api_req *r)
 {
-	if (sqlite3_errcode(r->db) == SQLITE_INTERRUPT)
+	switch (dbq_status(r->db)) {
+	case DBQ_STOPPED:
 		return api_error(r->out, 503, "query stopped: too much work; "
 		    "narrow the date range (from, to)");
-	return api_error(r->out, 500, "database error: %s",
-	    sqlite3_errmsg(r->db));
-}
-
-static const char *
-col_s(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-
-	return s != NULL ? s : "";
+	case DBQ_UNAVAILABLE:
+		return api_error(r->out, 503, "database unavailable: %s",
+		    dbq_errmsg(r->db));
+	default:
+		return api_error(r->out, 500, "database error: %s",
+		    dbq_errmsg(r->db));
+	}
 }
 
 static void
@@ -239,22 +225,22 @@ paging_json(struct json *j, const struct paging *p, int64_t total)
 static int
 domain_visible(const struct api_req *r, const char *d)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, found = 0;
+	struct dbq_param b = { d, 0, true };
+	struct dbq_rows *st;
+	bool row, found = false;
 
 	if (!token_scope_has(r->scope, d))
 		return api_error(r->out, 404, "no such domain: %s", d);
-	if (sqlite3_prepare_v2(r->db, "SELECT EXISTS (SELECT 1 FROM "
-	    "agg_reports WHERE domain = ?1) OR EXISTS (SELECT 1 FROM "
+	if ((st = dbq_query(r->db, "SELECT CASE WHEN EXISTS (SELECT 1 "
+	    "FROM agg_reports WHERE domain = ?1) OR EXISTS (SELECT 1 FROM "
 	    "failure_reports WHERE lower(reported_domain) = ?1) OR EXISTS "
-	    "(SELECT 1 FROM alerts WHERE domain = ?1)", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    "(SELECT 1 FROM alerts WHERE domain = ?1) THEN 1 ELSE 0 END",
+	    &b, 1)) == NULL)
 		return db_fail(r);
-	sqlite3_bind_text(st, 1, d, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		found = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
+	if ((row = dbq_next(st)))
+		found = dbq_int(st, 0) != 0;
+	dbq_rows_free(st);
+	if (!row)
 		return db_fail(r);
 	if (!found)
 		return api_error(r->out, 404, "no such domain: %s", d);
@@ -300,15 +286,15 @@ q_range(struct sqlq *q, const struct range *rg)
 static int
 count_query(const struct api_req *r, struct sqlq *q, int64_t *n)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct dbq_rows *st;
+	bool row;
 
 	if ((st = q_prepare(r->db, q)) == NULL)
 		return db_fail(r);
-	rc = sqlite3_step(st);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : db_fail(r);
+	row = dbq_next(st);
+	*n = row ? dbq_int(st, 0) : 0;
+	dbq_rows_free(st);
+	return row ? 0 : db_fail(r);
 }
 
 int
@@ -320,10 +306,10 @@ api_reports(const struct api_req *r)
 	const char *v, *org;
 	struct range rg;
 	struct paging pg;
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct json j;
 	int64_t total;
-	int status, rc;
+	int status;
 
 	if ((status = get_range(r, &rg)) != 0 ||
 	    (status = get_paging(r, &pg)) != 0)
@@ -341,13 +327,13 @@ api_reports(const struct api_req *r)
 	if (org != NULL && *org == '\0')
 		org = NULL;
 
-	q_sql(&cq, "SELECT COUNT(*) FROM agg_reports r WHERE 1");
+	q_sql(&cq, "SELECT COUNT(*) FROM agg_reports r WHERE 1 = 1");
 	q_sql(&lq, "SELECT r.id, r.org_name, r.report_id, r.domain, "
 	    "r.begin_ts, r.end_ts, r.p, r.sp, r.pct, "
 	    "(SELECT COALESCE(SUM(c.count), 0) FROM agg_records c "
 	    "WHERE c.report = r.id), (SELECT COALESCE(" PASS_SUM ", 0) "
 	    "FROM agg_records c WHERE c.report = r.id) "
-	    "FROM agg_reports r WHERE 1");
+	    "FROM agg_reports r WHERE 1 = 1");
 	q_range(&cq, &rg);
 	q_range(&lq, &rg);
 	if (dom[0] != '\0') {
@@ -380,35 +366,35 @@ api_reports(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "reports");
 	json_array_begin(&j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t msgs = sqlite3_column_int64(st, 9);
-		int64_t pass = sqlite3_column_int64(st, 10);
+	while (dbq_next(st)) {
+		int64_t msgs = dbq_int(st, 9);
+		int64_t pass = dbq_int(st, 10);
 
 		json_object_begin(&j);
-		json_kv_int(&j, "id", sqlite3_column_int64(st, 0));
-		json_kv_string(&j, "org_name", col_s(st, 1));
-		json_kv_string(&j, "report_id", col_s(st, 2));
-		json_kv_string(&j, "domain", col_s(st, 3));
+		json_kv_int(&j, "id", dbq_int(st, 0));
+		json_kv_string(&j, "org_name", dbq_text(st, 1));
+		json_kv_string(&j, "report_id", dbq_text(st, 2));
+		json_kv_string(&j, "domain", dbq_text(st, 3));
 		json_key(&j, "begin");
-		json_ts(&j, sqlite3_column_int64(st, 4));
+		json_ts(&j, dbq_int(st, 4));
 		json_key(&j, "end");
-		json_ts(&j, sqlite3_column_int64(st, 5));
+		json_ts(&j, dbq_int(st, 5));
 		json_kv_int(&j, "messages", msgs);
 		json_kv_int(&j, "pass", pass);
 		json_kv_int(&j, "fail", msgs - pass);
 		json_key(&j, "policy");
 		json_object_begin(&j);
-		json_kv_string(&j, "p", col_s(st, 6));
-		json_kv_string(&j, "sp", col_s(st, 7));
+		json_kv_string(&j, "p", dbq_text(st, 6));
+		json_kv_string(&j, "sp", dbq_text(st, 7));
 		json_key(&j, "pct");
-		if (sqlite3_column_int(st, 8) >= 0)
-			json_int(&j, sqlite3_column_int(st, 8));
+		if ((int)dbq_int(st, 8) >= 0)
+			json_int(&j, (int)dbq_int(st, 8));
 		else
 			json_null(&j);
 		json_object_end(&j);
 		json_object_end(&j);
 	}
-	if (rc != SQLITE_DONE) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -416,7 +402,7 @@ api_reports(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	mem_free(sbuf1);
@@ -491,8 +477,8 @@ blocking_sources(const struct api_req *r, const struct range *rg,
     struct json *j, struct readiness *rd)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	sqlite3_stmt *st;
-	int rc, status = 0;
+	struct dbq_rows *st;
+	int status = 0;
 
 	q_sql(&q, "SELECT c.source_ip, n.ptr, SUM(c.count), SUM(c.count) - "
 	    PASS_SUM ", " PASS_SUM ", n.org FROM agg_records c JOIN "
@@ -500,13 +486,24 @@ blocking_sources(const struct api_req *r, const struct range *rg,
 	    "c.source_ip WHERE r.domain = ");
 	q_text(&q, r->domain);
 	q_range(&q, rg);
-	q_sql(&q, " GROUP BY c.source_ip HAVING SUM(c.count) - " PASS_SUM
-	    " > 0 AND (" PASS_SUM " > 0 OR SUM(c.spf_results LIKE "
-	    "'%result=pass%' OR c.dkim_results LIKE '%result=pass%') > 0 "
-	    "OR (n.org IS NOT NULL AND "
-	    "n.org <> '' AND (r.domain = n.org OR substr(r.domain, "
-	    "-length(n.org) - 1) = '.' || n.org))) ORDER BY 4 DESC, "
-	    "c.source_ip LIMIT ");
+	/* n.ptr and n.org are grouped too: rdns has one row per ip, and
+	 * PostgreSQL wants every selected column grouped or aggregated.
+	 * The domain is a parameter again, not r.domain, for the same
+	 * reason; the suffix test avoids LIKE (a '_' in a name). */
+	q_sql(&q, " GROUP BY c.source_ip, n.ptr, n.org HAVING SUM(c.count) - "
+	    PASS_SUM " > 0 AND (" PASS_SUM " > 0 OR SUM(CASE WHEN "
+	    "c.spf_results LIKE '%result=pass%' OR c.dkim_results LIKE "
+	    "'%result=pass%' THEN 1 ELSE 0 END) > 0 OR (n.org IS NOT NULL "
+	    "AND n.org <> '' AND (CAST(");
+	q_text(&q, r->domain);
+	q_sql(&q, " AS TEXT) = n.org OR (length(CAST(");
+	q_text(&q, r->domain);
+	q_sql(&q, " AS TEXT)) > length(n.org) AND substr(CAST(");
+	q_text(&q, r->domain);
+	q_sql(&q, " AS TEXT), length(CAST(");
+	q_text(&q, r->domain);
+	q_sql(&q, " AS TEXT)) - length(n.org)) = '.' || n.org)))) "
+	    "ORDER BY 4 DESC, c.source_ip LIMIT ");
 	q_int(&q, API_BLOCKING_MAX);
 	if ((st = q_prepare(r->db, &q)) == NULL) {
 		q_free(&q);
@@ -514,20 +511,20 @@ blocking_sources(const struct api_req *r, const struct range *rg,
 	}
 	json_key(j, "blocking_sources");
 	json_array_begin(j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (dbq_next(st)) {
 		json_object_begin(j);
-		json_kv_string(j, "source_ip", col_s(st, 0));
+		json_kv_string(j, "source_ip", dbq_text(st, 0));
 		json_key(j, "ptr");
-		json_str_or_null(j, col_s(st, 1));
-		json_kv_int(j, "messages", sqlite3_column_int64(st, 2));
-		json_kv_int(j, "fail", sqlite3_column_int64(st, 3));
+		json_str_or_null(j, dbq_text(st, 1));
+		json_kv_int(j, "messages", dbq_int(st, 2));
+		json_kv_int(j, "fail", dbq_int(st, 3));
 		json_object_end(j);
 		rd->nblocking++;
 	}
 	json_array_end(j);
-	if (rc != SQLITE_DONE)
+	if (dbq_rows_failed(st))
 		status = db_fail(r);
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	return status;
 }
@@ -537,9 +534,9 @@ summary_daily(const struct api_req *r, const struct range *rg,
     struct json *j, struct readiness *rd)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	sqlite3_stmt *st;
+	struct dbq_rows *st;
 	char day[16];
-	int rc, status = 0;
+	int status = 0;
 
 	q_sql(&q, "SELECT r.begin_ts / 86400, SUM(c.count), " PASS_SUM
 	    " FROM agg_records c JOIN agg_reports r ON c.report = r.id "
@@ -553,11 +550,11 @@ summary_daily(const struct api_req *r, const struct range *rg,
 	}
 	json_key(j, "daily");
 	json_array_begin(j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t m = sqlite3_column_int64(st, 1);
-		int64_t p = sqlite3_column_int64(st, 2);
+	while (dbq_next(st)) {
+		int64_t m = dbq_int(st, 1);
+		int64_t p = dbq_int(st, 2);
 
-		webq_day_format(sqlite3_column_int64(st, 0), day, sizeof(day));
+		webq_day_format(dbq_int(st, 0), day, sizeof(day));
 		json_object_begin(j);
 		json_kv_string(j, "date", day);
 		json_kv_int(j, "messages", m);
@@ -569,9 +566,9 @@ summary_daily(const struct api_req *r, const struct range *rg,
 		rd->days++;
 	}
 	json_array_end(j);
-	if (rc != SQLITE_DONE)
+	if (dbq_rows_failed(st))
 		status = db_fail(r);
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	return status;
 }
@@ -582,8 +579,8 @@ latest_policy(const struct api_req *r, const struct range *rg,
     struct readiness *rd)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	sqlite3_stmt *st;
-	int rc;
+	struct dbq_rows *st;
+	bool failed;
 
 	q_sql(&q, "SELECT r.p, r.pct FROM agg_reports r WHERE r.domain = ");
 	q_text(&q, r->domain);
@@ -595,13 +592,14 @@ latest_policy(const struct api_req *r, const struct range *rg,
 	}
 	rd->p[0] = '\0';
 	rd->pct = -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		snprintf(rd->p, sizeof(rd->p), "%s", col_s(st, 0));
-		rd->pct = sqlite3_column_int(st, 1);
+	if (dbq_next(st)) {
+		snprintf(rd->p, sizeof(rd->p), "%s", dbq_text(st, 0));
+		rd->pct = (int)dbq_int(st, 1);
 	}
-	sqlite3_finalize(st);
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
 	q_free(&q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(r);
+	return failed ? db_fail(r) : 0;
 }
 
 int
@@ -610,7 +608,7 @@ api_summary(const struct api_req *r)
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
 	struct strbuf msg = STRBUF_INIT, tail = STRBUF_INIT;
 	struct readiness rd;
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct range rg;
 	struct json j, jt;
 	char day[16];
@@ -644,13 +642,12 @@ api_summary(const struct api_req *r)
 	    "ON c.report = r.id WHERE r.domain = ");
 	q_text(&q, r->domain);
 	q_range(&q, &rg);
-	if ((st = q_prepare(r->db, &q)) == NULL ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	if ((st = q_prepare(r->db, &q)) == NULL || !dbq_next(st)) {
 		status = db_fail(r);
 		goto done;
 	}
 	for (i = 0; i < 8; i++)
-		v[i] = sqlite3_column_int64(st, i);
+		v[i] = dbq_int(st, i);
 	rd.messages = v[1];
 	rd.pass = v[2];
 
@@ -703,7 +700,7 @@ api_summary(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	strbuf_release(&msg);
 	strbuf_release(&tail);
@@ -812,44 +809,51 @@ source_details(const struct api_req *r, const struct range *rg,
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
 	struct strbuf spf = STRBUF_INIT, dkim = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st = NULL;
+	const char *indexed;
 	size_t nspf = 0, ndkim = 0;
-	int rc, status = 0;
+	int status = 0;
 
 	/* Both parts are sub-selects so that each keeps its LIMIT; both go
 	 * through the source_ip index (the planner would otherwise walk
-	 * every record of the domain for each source). */
+	 * every record of the domain for each source).  PostgreSQL has no
+	 * INDEXED BY; its planner picks the index itself. */
+	indexed = dbq_is_pgsql(r->db) ? "" : " INDEXED BY agg_records_ip";
 	q_sql(&q, "SELECT * FROM (SELECT DISTINCT 0, c.spf_results, "
-	    "c.dkim_results FROM agg_records c INDEXED BY agg_records_ip "
-	    "JOIN agg_reports r ON c.report = r.id WHERE c.source_ip = ");
+	    "c.dkim_results FROM agg_records c");
+	q_sql(&q, indexed);
+	q_sql(&q, " JOIN agg_reports r ON c.report = r.id WHERE "
+	    "c.source_ip = ");
 	q_text(&q, ip);
 	q_sql(&q, " AND r.domain = ");
 	q_text(&q, r->domain);
 	q_range(&q, rg);
-	q_sql(&q, " LIMIT 200) UNION ALL SELECT * FROM (SELECT DISTINCT 1, "
-	    "r.org_name, '' FROM agg_records c INDEXED BY agg_records_ip "
-	    "JOIN agg_reports r ON c.report = r.id WHERE c.source_ip = ");
+	q_sql(&q, " LIMIT 200) AS a UNION ALL SELECT * FROM (SELECT "
+	    "DISTINCT 1, r.org_name, CAST('' AS TEXT) FROM agg_records c");
+	q_sql(&q, indexed);
+	q_sql(&q, " JOIN agg_reports r ON c.report = r.id WHERE "
+	    "c.source_ip = ");
 	q_text(&q, ip);
 	q_sql(&q, " AND r.domain = ");
 	q_text(&q, r->domain);
 	q_range(&q, rg);
-	q_sql(&q, " ORDER BY 2 LIMIT 50)");
+	q_sql(&q, " ORDER BY 2 LIMIT 50) AS b");
 	if ((st = q_prepare(r->db, &q)) == NULL) {
 		status = db_fail(r);
 		goto done;
 	}
 	json_key(j, "orgs");
 	json_array_begin(j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_int(st, 0) == 1) {
-			json_string(j, col_s(st, 1));
+	while (dbq_next(st)) {
+		if ((int)dbq_int(st, 0) == 1) {
+			json_string(j, dbq_text(st, 1));
 			continue;
 		}
-		collect_domains(&spf, col_s(st, 1), &nspf);
-		collect_domains(&dkim, col_s(st, 2), &ndkim);
+		collect_domains(&spf, dbq_text(st, 1), &nspf);
+		collect_domains(&dkim, dbq_text(st, 2), &ndkim);
 	}
 	json_array_end(j);
-	if (rc != SQLITE_DONE) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -858,7 +862,7 @@ source_details(const struct api_req *r, const struct range *rg,
 	json_key(j, "dkim_domains");
 	json_word_list(j, strbuf_cstr(&dkim));
 done:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	strbuf_release(&spf);
 	strbuf_release(&dkim);
@@ -881,13 +885,13 @@ api_sources(const struct api_req *r)
 	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
 	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
 	const char *sort = "4", *order = "DESC", *v;
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct range rg;
 	struct paging pg;
 	struct json j;
 	char ip[64];
 	int64_t total, m, p;
-	int status, rc;
+	int status;
 	size_t i;
 
 	if ((status = get_range(r, &rg)) != 0 ||
@@ -925,8 +929,9 @@ api_sources(const struct api_req *r)
 		goto done;
 
 	q_sql(&lq, "SELECT c.source_ip, n.ptr, n.org, SUM(c.count), "
-	    PASS_SUM ", SUM(c.count) - " PASS_SUM ", CAST(" PASS_SUM
-	    " AS REAL) / MAX(SUM(c.count), 1), SUM(CASE WHEN c.eval_spf = "
+	    PASS_SUM ", SUM(c.count) - " PASS_SUM ", CASE WHEN SUM(c.count) "
+	    "> 0 THEN CAST(" PASS_SUM " AS DOUBLE PRECISION) / SUM(c.count) "
+	    "ELSE 0 END, SUM(CASE WHEN c.eval_spf = "
 	    "'pass' THEN c.count ELSE 0 END), SUM(CASE WHEN c.eval_dkim = "
 	    "'pass' THEN c.count ELSE 0 END), MIN(r.begin_ts), "
 	    "MAX(r.end_ts) FROM agg_records c JOIN agg_reports r ON "
@@ -934,7 +939,8 @@ api_sources(const struct api_req *r)
 	    "WHERE r.domain = ");
 	q_text(&lq, r->domain);
 	q_range(&lq, &rg);
-	strbuf_appendf(&lq.sql, " GROUP BY c.source_ip ORDER BY %s %s, "
+	strbuf_appendf(&lq.sql, " GROUP BY c.source_ip, n.ptr, n.org ORDER "
+	    "BY %s %s, "
 	    "c.source_ip LIMIT ", sort, order);
 	q_int(&lq, pg.per_page);
 	q_sql(&lq, " OFFSET ");
@@ -948,16 +954,16 @@ api_sources(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "sources");
 	json_array_begin(&j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		snprintf(ip, sizeof(ip), "%s", col_s(st, 0));
-		m = sqlite3_column_int64(st, 3);
-		p = sqlite3_column_int64(st, 4);
+	while (dbq_next(st)) {
+		snprintf(ip, sizeof(ip), "%s", dbq_text(st, 0));
+		m = dbq_int(st, 3);
+		p = dbq_int(st, 4);
 		json_object_begin(&j);
 		json_kv_string(&j, "source_ip", ip);
 		json_key(&j, "ptr");
-		json_str_or_null(&j, col_s(st, 1));
+		json_str_or_null(&j, dbq_text(st, 1));
 		json_key(&j, "ptr_org");
-		json_str_or_null(&j, col_s(st, 2));
+		json_str_or_null(&j, dbq_text(st, 2));
 		json_kv_int(&j, "messages", m);
 		json_kv_int(&j, "pass", p);
 		json_kv_int(&j, "fail", m - p);
@@ -965,23 +971,23 @@ api_sources(const struct api_req *r)
 		json_rate(&j, p, m);
 		json_key(&j, "spf");
 		json_object_begin(&j);
-		json_kv_int(&j, "pass", sqlite3_column_int64(st, 7));
-		json_kv_int(&j, "fail", m - sqlite3_column_int64(st, 7));
+		json_kv_int(&j, "pass", dbq_int(st, 7));
+		json_kv_int(&j, "fail", m - dbq_int(st, 7));
 		json_object_end(&j);
 		json_key(&j, "dkim");
 		json_object_begin(&j);
-		json_kv_int(&j, "pass", sqlite3_column_int64(st, 8));
-		json_kv_int(&j, "fail", m - sqlite3_column_int64(st, 8));
+		json_kv_int(&j, "pass", dbq_int(st, 8));
+		json_kv_int(&j, "fail", m - dbq_int(st, 8));
 		json_object_end(&j);
 		json_key(&j, "first_seen");
-		json_ts(&j, sqlite3_column_int64(st, 9));
+		json_ts(&j, dbq_int(st, 9));
 		json_key(&j, "last_seen");
-		json_ts(&j, sqlite3_column_int64(st, 10));
+		json_ts(&j, dbq_int(st, 10));
 		if ((status = source_details(r, &rg, ip, &j)) != 0)
 			goto done;
 		json_object_end(&j);
 	}
-	if (rc != SQLITE_DONE) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -989,7 +995,7 @@ api_sources(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	return status;
@@ -1031,8 +1037,8 @@ failure_reports(const struct api_req *r, const struct range *rg,
     const struct paging *pg, struct json *j)
 {
 	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	sqlite3_stmt *st;
-	int rc, status = 0, k;
+	struct dbq_rows *st;
+	int status = 0, k;
 	static const char *const cols[] = { "source_ip", "reporter",
 		"auth_failure", "identity_alignment", "dkim_domain",
 		"dkim_selector", "spf_dns", "original_mail_from",
@@ -1055,18 +1061,18 @@ failure_reports(const struct api_req *r, const struct range *rg,
 	}
 	json_key(j, "failure_reports");
 	json_array_begin(j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (dbq_next(st)) {
 		json_object_begin(j);
 		json_key(j, "arrival");
-		json_ts(j, sqlite3_column_int64(st, 0));
+		json_ts(j, dbq_int(st, 0));
 		for (k = 0; k < 11; k++)
-			json_kv_string(j, cols[k], col_s(st, k + 1));
+			json_kv_string(j, cols[k], dbq_text(st, k + 1));
 		json_object_end(j);
 	}
 	json_array_end(j);
-	if (rc != SQLITE_DONE)
+	if (dbq_rows_failed(st))
 		status = db_fail(r);
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&q);
 	return status;
 }
@@ -1080,12 +1086,12 @@ api_failures(const struct api_req *r)
 		"result", NULL };
 	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
 	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct range rg;
 	struct paging pg;
 	struct json j;
 	int64_t total;
-	int status, rc;
+	int status;
 
 	if ((status = get_range(r, &rg)) != 0 ||
 	    (status = get_paging(r, &pg)) != 0 ||
@@ -1118,30 +1124,30 @@ api_failures(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "records");
 	json_array_begin(&j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (dbq_next(st)) {
 		json_object_begin(&j);
-		json_kv_string(&j, "source_ip", col_s(st, 0));
+		json_kv_string(&j, "source_ip", dbq_text(st, 0));
 		json_key(&j, "ptr");
-		json_str_or_null(&j, col_s(st, 1));
-		json_kv_int(&j, "messages", sqlite3_column_int64(st, 2));
-		json_kv_string(&j, "disposition", col_s(st, 3));
-		json_kv_string(&j, "header_from", col_s(st, 4));
-		json_kv_string(&j, "envelope_from", col_s(st, 5));
-		json_kv_string(&j, "eval_spf", col_s(st, 6));
-		json_kv_string(&j, "eval_dkim", col_s(st, 7));
+		json_str_or_null(&j, dbq_text(st, 1));
+		json_kv_int(&j, "messages", dbq_int(st, 2));
+		json_kv_string(&j, "disposition", dbq_text(st, 3));
+		json_kv_string(&j, "header_from", dbq_text(st, 4));
+		json_kv_string(&j, "envelope_from", dbq_text(st, 5));
+		json_kv_string(&j, "eval_spf", dbq_text(st, 6));
+		json_kv_string(&j, "eval_dkim", dbq_text(st, 7));
 		json_key(&j, "reasons");
-		json_reasons(&j, col_s(st, 8));
+		json_reasons(&j, dbq_text(st, 8));
 		json_key(&j, "spf");
-		json_results(&j, col_s(st, 9), spf_keys);
+		json_results(&j, dbq_text(st, 9), spf_keys);
 		json_key(&j, "dkim");
-		json_results(&j, col_s(st, 10), dkim_keys);
-		json_kv_string(&j, "org_name", col_s(st, 11));
-		json_kv_string(&j, "report_id", col_s(st, 12));
+		json_results(&j, dbq_text(st, 10), dkim_keys);
+		json_kv_string(&j, "org_name", dbq_text(st, 11));
+		json_kv_string(&j, "report_id", dbq_text(st, 12));
 		json_key(&j, "begin");
-		json_ts(&j, sqlite3_column_int64(st, 13));
+		json_ts(&j, dbq_int(st, 13));
 		json_object_end(&j);
 	}
-	if (rc != SQLITE_DONE) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -1151,7 +1157,7 @@ api_failures(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	return status;
@@ -1162,12 +1168,12 @@ api_alerts(const struct api_req *r)
 {
 	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
 	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct paging pg;
 	struct json j;
 	int64_t total;
 	const char *detail;
-	int status, rc;
+	int status;
 
 	if ((status = get_paging(r, &pg)) != 0 ||
 	    (status = domain_visible(r, r->domain)) != 0)
@@ -1192,13 +1198,13 @@ api_alerts(const struct api_req *r)
 	paging_json(&j, &pg, total);
 	json_key(&j, "alerts");
 	json_array_begin(&j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (dbq_next(st)) {
 		json_object_begin(&j);
-		json_kv_int(&j, "id", sqlite3_column_int64(st, 0));
-		json_kv_string(&j, "kind", col_s(st, 1));
-		json_kv_string(&j, "subject", col_s(st, 2));
+		json_kv_int(&j, "id", dbq_int(st, 0));
+		json_kv_string(&j, "kind", dbq_text(st, 1));
+		json_kv_string(&j, "subject", dbq_text(st, 2));
 		json_key(&j, "detail");
-		detail = col_s(st, 3);
+		detail = dbq_text(st, 3);
 		/* detail is stored JSON; anything else is passed as text
 		 * rather than spliced. */
 		if (*detail == '{' && api_json_is_valid(detail))
@@ -1209,10 +1215,10 @@ api_alerts(const struct api_req *r)
 			json_object_end(&j);
 		}
 		json_key(&j, "created");
-		json_ts(&j, sqlite3_column_int64(st, 4));
+		json_ts(&j, dbq_int(st, 4));
 		json_object_end(&j);
 	}
-	if (rc != SQLITE_DONE) {
+	if (dbq_rows_failed(st)) {
 		status = db_fail(r);
 		goto done;
 	}
@@ -1220,7 +1226,7 @@ api_alerts(const struct api_req *r)
 	json_object_end(&j);
 	status = 200;
 done:
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	q_free(&cq);
 	q_free(&lq);
 	return status;
@@ -1229,26 +1235,27 @@ done:
 int
 api_domains(const struct api_req *r)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st = NULL;
 	struct json j;
 	const char *d;
-	int rc;
+	bool failed;
 
-	if (sqlite3_prepare_v2(r->db, "SELECT domain FROM agg_reports UNION "
+	if ((st = dbq_query(r->db, "SELECT domain FROM agg_reports UNION "
 	    "SELECT lower(reported_domain) FROM failure_reports ORDER BY 1 "
-	    "LIMIT 10000", -1, &st, NULL) != SQLITE_OK)
+	    "LIMIT 10000", NULL, 0)) == NULL)
 		return db_fail(r);
 	json_init(&j, r->out, false);
 	json_object_begin(&j);
 	json_key(&j, "domains");
 	json_array_begin(&j);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		d = col_s(st, 0);
+	while (dbq_next(st)) {
+		d = dbq_text(st, 0);
 		if (*d != '\0' && token_scope_has(r->scope, d))
 			json_string(&j, d);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
+	if (failed)
 		return db_fail(r);
 	json_array_end(&j);
 	json_object_end(&j);

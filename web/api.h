@@ -1,6 +1,7 @@
 /*
  * api.h - the JSON endpoints of dmarcctl serve (doc/api.md), as SQL over
- * the received-report tables of schema versions 3 to 6 (SQLite).
+ * the received-report tables of schema versions 3 to 6, on SQLite or
+ * PostgreSQL (store/dbq.h: the same SQL on both).
  *
  * Each handler reads the request's domain, parameters and token scope,
  * writes the whole JSON body (or a {"error": ...} object) into out and
@@ -9,11 +10,11 @@
 #ifndef DM_WEB_API_H
 #define DM_WEB_API_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "common/strbuf.h"
 #include "web/query.h"
+#include "store/dbq.h"
 
 #define API_PER_PAGE_DEFAULT	50
 #define API_PER_PAGE_MAX	500
@@ -24,7 +25,7 @@
 #define API_READY_MIN_PASS_PCT	50	/* below: not ready, whatever else */
 
 struct api_req {
-	sqlite3	*db;
+	struct dbq *db;
 	const char *scope;		/* the token's: "*" or names */
 	const char *domain;		/* the path's domain, lower case */
 	const struct webq *q;

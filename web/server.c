@@ -3,18 +3,21 @@
  *
  * libmicrohttpd runs a pool of threads, each with its own poll loop; a
  * request is answered on the thread that read it.  Each thread opens its
- * own read-only SQLite connection on first use; the only write is the
- * token's last-use time, through one separate connection, at most once a
- * minute per token, and skipped (with one log line) when the database
- * is not writable to this user.
+ * own read-only connection (store/dbq.h: SQLite or PostgreSQL) on first
+ * use, and again after a PostgreSQL connection was lost; the only write
+ * is the token's last-use time, through one separate connection, at
+ * most once a minute per token, and skipped (with one log line) when
+ * the database is not writable to this user.
  *
  * Bounds: connections in all and per client address, an idle timeout
  * per connection (a slow client cannot hold a thread: libmicrohttpd
  * polls), the memory of one connection (request line and headers:
  * libmicrohttpd answers 414/431 past it), the request body (413), the
- * query string (query.h), and the SQL work of one request (a progress
- * handler stops it after SERVER_QUERY_MAX_MS).  RFC 6750 for bearer
- * tokens (401 with WWW-Authenticate), RFC 9110 for 404/405/413/429.
+ * query string (query.h), and the SQL work of one request (store/dbq.h
+ * stops it after SERVER_QUERY_MAX_MS; a PostgreSQL server that does not
+ * answer at all is a 503 after that plus PG_CLIENT_GRACE_MS).  RFC 6750
+ * for bearer tokens (401 with WWW-Authenticate), RFC 9110 for
+ * 404/405/413/429.
  * Left out: HTTP/2, keep-alive tuning, compression.
  */
 #include "config.h"
@@ -34,11 +37,11 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <sqlite3.h>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "store/store.h"
 #include "web/api.h"
 #include "web/query.h"
 #include "web/server.h"
@@ -87,8 +90,9 @@ struct server {
 	struct metrics m;
 	time_t	 started;
 
+	char	*label;			/* the database, password hidden */
 	pthread_mutex_t touch_lock;	/* the one read-write connection */
-	sqlite3	*touch_db;
+	struct dbq *touch_db;
 	bool	 touch_disabled;
 
 	pthread_mutex_t check_lock;	/* cache, limiter, the checker */
@@ -107,8 +111,7 @@ struct req {
 
 /* Per-thread database connection. */
 struct tdb {
-	sqlite3	*db;
-	struct timespec deadline;
+	struct dbq *db;
 };
 
 static double
@@ -130,9 +133,8 @@ server_sqlite_path(const char *uri, struct strbuf *out, struct strbuf *err)
 	else if (strncmp(p, "sqlite:", 7) == 0)
 		p += 7;
 	else if (strncmp(p, "postgres", 8) == 0) {
-		strbuf_appendf(err, "HistoryDatabase %s: dmarcctl serve reads "
-		    "SQLite only for now", strncmp(uri, "postgres", 8) == 0 ?
-		    "(a PostgreSQL URI)" : uri);
+		strbuf_appends(err, "HistoryDatabase (a PostgreSQL URI): a "
+		    "SQLite file is expected here");
 		return -1;
 	} else if (strchr(p, ':') != NULL && strchr(p, '/') != NULL &&
 	    strchr(p, ':') < strchr(p, '/')) {
@@ -147,34 +149,14 @@ server_sqlite_path(const char *uri, struct strbuf *out, struct strbuf *err)
 	return 0;
 }
 
-/* SQLite calls this every 1000 VM steps: stop past the deadline. */
-static int
-progress(void *arg)
+/* The bound of one statement: SQLite's wait for a lock (the request's
+ * work has its own deadline), PostgreSQL's statement_timeout. */
+static unsigned
+db_timeout(const char *uri, bool writable)
 {
-	struct tdb *t = arg;
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->deadline.tv_sec ||
-	    (now.tv_sec == t->deadline.tv_sec &&
-	    now.tv_nsec > t->deadline.tv_nsec);
-}
-
-static sqlite3 *
-db_open_ro(const char *path, struct strbuf *err)
-{
-	sqlite3 *db = NULL;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		strbuf_appendf(err, "%s: cannot open the database read-only: "
-		    "%s", path, db != NULL ? sqlite3_errmsg(db) :
-		    "out of memory");
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 2000);
-	return db;
+	if (dbq_uri_is_pgsql(uri))
+		return writable ? 2000 : SERVER_QUERY_MAX_MS;
+	return writable ? 500 : 2000;
 }
 
 static void
@@ -184,13 +166,13 @@ tdb_free(void *arg)
 
 	if (t == NULL)
 		return;
-	sqlite3_close_v2(t->db);
+	dbq_close(t->db);
 	mem_free(t);
 }
 
 /* This thread's connection, its work deadline reset; NULL if it cannot
- * be opened (logged). */
-static sqlite3 *
+ * be opened (logged).  A lost PostgreSQL connection is opened again. */
+static struct dbq *
 thread_db(struct server *s)
 {
 	struct tdb *t = pthread_getspecific(s->dbkey);
@@ -199,22 +181,19 @@ thread_db(struct server *s)
 	if (t == NULL) {
 		if ((t = mem_calloc(1, sizeof(*t))) == NULL)
 			return NULL;
-		if ((t->db = db_open_ro(s->cfg.db_path, &err)) == NULL) {
-			log_msg(LOG_ERR, "%s", strbuf_cstr(&err));
-			strbuf_release(&err);
-			mem_free(t);
-			return NULL;
-		}
-		sqlite3_progress_handler(t->db, 1000, progress, t);
 		pthread_setspecific(s->dbkey, t);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t->deadline);
-	t->deadline.tv_sec += SERVER_QUERY_MAX_MS / 1000;
-	t->deadline.tv_nsec += (SERVER_QUERY_MAX_MS % 1000) * 1000000L;
-	if (t->deadline.tv_nsec >= 1000000000L) {
-		t->deadline.tv_sec++;
-		t->deadline.tv_nsec -= 1000000000L;
+	if (t->db != NULL && dbq_is_broken(t->db)) {
+		dbq_close(t->db);
+		t->db = NULL;
 	}
+	if (t->db == NULL && (t->db = dbq_open(s->cfg.db_uri, false,
+	    db_timeout(s->cfg.db_uri, false), &err)) == NULL) {
+		log_msg(LOG_ERR, "%s", strbuf_cstr(&err));
+		strbuf_release(&err);
+		return NULL;
+	}
+	dbq_deadline(t->db, SERVER_QUERY_MAX_MS);
 	return t->db;
 }
 
@@ -434,27 +413,23 @@ touch_token(struct server *s, const struct token_row *t, time_t now)
 	if (t->last_used != 0 && now - t->last_used < TOUCH_EVERY)
 		return;
 	pthread_mutex_lock(&s->touch_lock);
-	if (s->touch_db == NULL && !s->touch_disabled) {
-		if (sqlite3_open_v2(s->cfg.db_path, &s->touch_db,
-		    SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-			log_msg(LOG_WARNING, "%s: cannot open for writing: %s "
-			    "(token last-use times are not recorded)",
-			    s->cfg.db_path, s->touch_db != NULL ?
-			    sqlite3_errmsg(s->touch_db) : "out of memory");
-			sqlite3_close(s->touch_db);
-			s->touch_db = NULL;
-			s->touch_disabled = true;
-		} else
-			sqlite3_busy_timeout(s->touch_db, 500);
+	if (s->touch_db == NULL && !s->touch_disabled &&
+	    (s->touch_db = dbq_open(s->cfg.db_uri, true,
+	    db_timeout(s->cfg.db_uri, true), &err)) == NULL) {
+		log_msg(LOG_WARNING, "%s (token last-use times are not "
+		    "recorded)", strbuf_cstr(&err));
+		/* A file we may not write stays so; a server may come
+		 * back. */
+		s->touch_disabled = !dbq_uri_is_pgsql(s->cfg.db_uri);
 	}
 	if (s->touch_db != NULL &&
-	    token_touch(s->touch_db, t->id, now, &err) != TOKEN_OK &&
-	    !s->touch_disabled) {
+	    token_touch(s->touch_db, t->id, now, &err) != TOKEN_OK) {
 		log_msg(LOG_WARNING, "%s: %s (token last-use times are not "
-		    "recorded)", s->cfg.db_path, strbuf_cstr(&err));
-		sqlite3_close(s->touch_db);
+		    "recorded)", s->label, strbuf_cstr(&err));
+		s->touch_disabled = dbq_status(s->touch_db) !=
+		    DBQ_UNAVAILABLE;
+		dbq_close(s->touch_db);
 		s->touch_db = NULL;
-		s->touch_disabled = true;
 	}
 	pthread_mutex_unlock(&s->touch_lock);
 	strbuf_release(&err);
@@ -465,7 +440,7 @@ touch_token(struct server *s, const struct token_row *t, time_t now)
  * 500) with the error body written into out.
  */
 static int
-authenticate(struct server *s, struct MHD_Connection *c, sqlite3 *db,
+authenticate(struct server *s, struct MHD_Connection *c, struct dbq *db,
     struct token_row *row, struct strbuf *out)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -479,8 +454,12 @@ authenticate(struct server *s, struct MHD_Connection *c, sqlite3 *db,
 	explicit_bzero(tok, sizeof(tok));
 	ts = token_find(db, hex, row, &err);
 	if (ts == TOKEN_ERR_DB) {
-		log_msg(LOG_ERR, "%s: %s", s->cfg.db_path, strbuf_cstr(&err));
+		log_msg(LOG_ERR, "%s: %s", s->label, strbuf_cstr(&err));
 		strbuf_release(&err);
+		if (dbq_status(db) == DBQ_UNAVAILABLE ||
+		    dbq_status(db) == DBQ_STOPPED)
+			return api_error(out, 503, "database unavailable: no "
+			    "answer in time");
 		return api_error(out, 500, "database error");
 	}
 	strbuf_release(&err);
@@ -667,7 +646,7 @@ prom_head(struct strbuf *o, const char *name, const char *type,
 
 /* Gauges from the database; false if a query failed. */
 static bool
-metrics_db(sqlite3 *db, struct strbuf *o)
+metrics_db(struct dbq *db, struct strbuf *o)
 {
 	static const struct {
 		const char *name, *help, *sql;
@@ -686,47 +665,48 @@ metrics_db(sqlite3 *db, struct strbuf *o)
 		{ "dmarcd_api_tokens_active", "API tokens not revoked.",
 		  "SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL" },
 	};
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st;
 	size_t i;
-	int rc;
+	bool first = true, failed;
 
 	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
-		if (sqlite3_prepare_v2(db, g[i].sql, -1, &st, NULL) !=
-		    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_finalize(st);
+		if ((st = dbq_query(db, g[i].sql, NULL, 0)) == NULL)
+			return false;
+		if (!dbq_next(st)) {
+			dbq_rows_free(st);
 			return false;
 		}
 		prom_head(o, g[i].name, "gauge", g[i].help);
 		strbuf_appendf(o, "%s %lld\n", g[i].name,
-		    (long long)sqlite3_column_int64(st, 0));
-		sqlite3_finalize(st);
-		st = NULL;
+		    (long long)dbq_int(st, 0));
+		dbq_rows_free(st);
 	}
 	/* The milter's own verdicts, when it shares the database. */
-	if (sqlite3_prepare_v2(db, "SELECT dmarc_result, disposition, "
-	    "COUNT(*) FROM verdicts GROUP BY 1, 2 ORDER BY 1, 2", -1, &st,
-	    NULL) != SQLITE_OK)
+	if ((st = dbq_query(db, "SELECT dmarc_result, disposition, "
+	    "COUNT(*) FROM verdicts GROUP BY 1, 2 ORDER BY 1, 2", NULL, 0)) ==
+	    NULL)
 		return false;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		prom_head(o, "dmarcd_inbound_verdicts_total", "counter",
-		    "Verdicts dmarcd recorded (one per message and author "
-		    "domain), by DMARC result and disposition.");
-	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+	while (dbq_next(st)) {
+		if (first)
+			prom_head(o, "dmarcd_inbound_verdicts_total",
+			    "counter", "Verdicts dmarcd recorded (one per "
+			    "message and author domain), by DMARC result and "
+			    "disposition.");
+		first = false;
 		strbuf_appends(o, "dmarcd_inbound_verdicts_total{dmarc_result=\"");
-		prom_label(o, (const char *)sqlite3_column_text(st, 0));
+		prom_label(o, dbq_text(st, 0));
 		strbuf_appends(o, "\",disposition=\"");
-		prom_label(o, (const char *)sqlite3_column_text(st, 1));
-		strbuf_appendf(o, "\"} %lld\n",
-		    (long long)sqlite3_column_int64(st, 2));
+		prom_label(o, dbq_text(st, 1));
+		strbuf_appendf(o, "\"} %lld\n", (long long)dbq_int(st, 2));
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
+	return !failed;
 }
 
 static enum MHD_Result
 handle_metrics(struct server *s, struct MHD_Connection *c, struct req *rq,
-    sqlite3 *db)
+    struct dbq *db)
 {
 	struct strbuf o = STRBUF_INIT;
 	struct MHD_Response *resp;
@@ -813,7 +793,7 @@ dispatch(struct server *s, struct MHD_Connection *c, struct req *rq,
 	char arg[WEBQ_MAX_PATH + 1];
 	enum webq_status st;
 	enum MHD_Result r;
-	sqlite3 *db = NULL;
+	struct dbq *db = NULL;
 	int status;
 
 	memset(&tok, 0, sizeof(tok));
@@ -851,7 +831,7 @@ dispatch(struct server *s, struct MHD_Connection *c, struct req *rq,
 
 	if ((db = thread_db(s)) == NULL)
 		return reply_error(c, rq, 503, "%s: database unavailable",
-		    s->cfg.db_path);
+		    s->label);
 	if (rq->route == WEBQ_ROUTE_METRICS && !s->cfg.metrics_need_token)
 		return handle_metrics(s, c, rq, db);
 	if ((status = authenticate(s, c, db, &tok, &body)) != 0) {
@@ -997,27 +977,26 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 static bool
-db_check(const char *path, struct strbuf *err)
+db_check(const char *uri, struct strbuf *err)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	int v = 0;
+	struct dbq *db;
+	struct dbq_rows *st;
+	int64_t v = 0;
 
-	if ((db = db_open_ro(path, err)) == NULL)
+	if ((db = dbq_open(uri, false, db_timeout(uri, false), err)) ==
+	    NULL)
 		return false;
-	if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(version), 0) FROM "
-	    "schema_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	if (v < 6) {
-		strbuf_appendf(err, "%s: schema version %d: serve needs 6 or "
-		    "later (run dmarcctl import or dmarcctl token once to "
-		    "migrate it)", path, v);
-		return false;
-	}
-	return true;
+	dbq_deadline(db, SERVER_QUERY_MAX_MS);
+	if ((st = dbq_query(db, "SELECT COALESCE(MAX(version), 0) FROM "
+	    "schema_version", NULL, 0)) != NULL && dbq_next(st))
+		v = dbq_int(st, 0);
+	dbq_rows_free(st);
+	if (v < 6)
+		strbuf_appendf(err, "%s: schema version %lld: serve needs 6 "
+		    "or later (run dmarcctl import or dmarcctl token once to "
+		    "migrate it)", dbq_label(db), (long long)v);
+	dbq_close(db);
+	return v >= 6;
 }
 
 struct server *
@@ -1027,9 +1006,15 @@ server_start(const struct server_config *cfg, struct strbuf *err)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	    MHD_USE_ERROR_LOG;
 
-	if (!db_check(cfg->db_path, err))
+	struct strbuf label = STRBUF_INIT;
+
+	if (!db_check(cfg->db_uri, err))
 		return NULL;
-	if ((s = mem_calloc(1, sizeof(*s))) == NULL) {
+	store_uri_redact(&label, cfg->db_uri);
+	if ((s = mem_calloc(1, sizeof(*s))) == NULL ||
+	    (s->label = strbuf_steal(&label)) == NULL) {
+		strbuf_release(&label);
+		mem_free(s);
 		strbuf_appends(err, "out of memory");
 		return NULL;
 	}
@@ -1046,6 +1031,7 @@ server_start(const struct server_config *cfg, struct strbuf *err)
 	pthread_mutex_init(&s->check_lock, NULL);
 	if (pthread_key_create(&s->dbkey, tdb_free) != 0) {
 		strbuf_appends(err, "cannot create a thread key");
+		mem_free(s->label);
 		mem_free(s);
 		return NULL;
 	}
@@ -1071,6 +1057,7 @@ server_start(const struct server_config *cfg, struct strbuf *err)
 		    "messages above; TLS needs a readable certificate and "
 		    "key)");
 		pthread_key_delete(s->dbkey);
+		mem_free(s->label);
 		mem_free(s);
 		return NULL;
 	}
@@ -1087,7 +1074,8 @@ server_stop(struct server *s)
 	MHD_stop_daemon(s->mhd);
 	for (i = 0; i < SERVER_CHECK_CACHE; i++)
 		mem_free(s->cache[i].body);
-	sqlite3_close(s->touch_db);
+	dbq_close(s->touch_db);
 	pthread_key_delete(s->dbkey);
+	mem_free(s->label);
 	mem_free(s);
 }

@@ -2,7 +2,7 @@
  * server.h - dmarcctl serve: the HTTP server (libmicrohttpd).
  *
  * A pool of ServeThreads threads, each with its own poll loop and its
- * own read-only SQLite connection; caps on connections (total and per
+ * own read-only database connection (store/dbq.h: SQLite or PostgreSQL); caps on connections (total and per
  * client address), on the time a connection may stay idle (slowloris)
  * and on the size of a request (headers and URI: 431/414 by
  * libmicrohttpd; body: 413).  /api/ needs a bearer token (tokens.h);
@@ -40,7 +40,8 @@ struct server_config {
 	unsigned per_ip_connections;
 	unsigned timeout_s;		/* idle connection timeout */
 	size_t	 header_limit;		/* bytes of memory per connection */
-	const char *db_path;		/* SQLite file */
+	const char *db_uri;		/* HistoryDatabase: SQLite or
+					   PostgreSQL */
 	const char *web_root;
 	const char *chartjs_dir;	/* Debian's libjs-chart.js */
 	const char *tls_cert_pem;	/* contents, or NULL: plain HTTP */
@@ -66,7 +67,9 @@ void	 server_stop(struct server *);
 
 /*
  * The SQLite path of a HistoryDatabase URI ("PATH", "sqlite:PATH",
- * "sqlite://PATH") into out; -1 with a message for other schemes.
+ * "sqlite://PATH") into out; -1 with a message for other schemes
+ * (a PostgreSQL URI included: the caller checks dbq_uri_is_pgsql()
+ * first where PostgreSQL is served).
  */
 int	 server_sqlite_path(const char *uri, struct strbuf *out,
 	    struct strbuf *err);

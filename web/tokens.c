@@ -172,85 +172,86 @@ token_row_clear(struct token_row *r)
 }
 
 static enum token_status
-db_error(sqlite3 *db, const char *what, struct strbuf *err)
+db_error(struct dbq *db, const char *what, struct strbuf *err)
 {
-	strbuf_appendf(err, "%s: %s", what, sqlite3_errmsg(db));
+	strbuf_appendf(err, "%s: %s", what, dbq_errmsg(db));
 	return TOKEN_ERR_DB;
 }
 
-enum token_status
-token_add(sqlite3 *db, const char *name, const char *scope,
-    const char *hash, struct strbuf *err)
+static struct dbq_param
+text_param(const char *s)
 {
-	sqlite3_stmt *st = NULL;
-	enum token_status ts = TOKEN_OK;
-	int rc;
+	struct dbq_param p = { s, 0, true };
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO api_tokens (name, hash, "
-	    "domains, created_at) VALUES (?1, ?2, ?3, strftime('%s','now'))",
-	    -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, "token add", err);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT)
-		ts = TOKEN_EXISTS;
-	else if (rc != SQLITE_DONE)
-		ts = db_error(db, "token add", err);
-	sqlite3_finalize(st);
-	return ts;
+	return p;
+}
+
+static struct dbq_param
+int_param(int64_t i)
+{
+	struct dbq_param p = { NULL, i, false };
+
+	return p;
 }
 
 enum token_status
-token_revoke(sqlite3 *db, const char *name, struct strbuf *err)
+token_add(struct dbq *db, const char *name, const char *scope,
+    const char *hash, struct strbuf *err)
 {
-	sqlite3_stmt *st = NULL;
-	enum token_status ts = TOKEN_OK;
+	struct dbq_param b[4];
+	enum dbq_status st;
 
-	if (sqlite3_prepare_v2(db, "UPDATE api_tokens SET revoked_at = "
-	    "strftime('%s','now') WHERE name = ?1 AND revoked_at IS NULL",
-	    -1, &st, NULL) != SQLITE_OK)
+	b[0] = text_param(name);
+	b[1] = text_param(hash);
+	b[2] = text_param(scope);
+	b[3] = int_param((int64_t)time(NULL));
+	st = dbq_exec(db, "INSERT INTO api_tokens (name, hash, domains, "
+	    "created_at) VALUES (?1, ?2, ?3, ?4)", b, 4, NULL);
+	if (st == DBQ_CONSTRAINT)
+		return TOKEN_EXISTS;
+	return st == DBQ_OK ? TOKEN_OK : db_error(db, "token add", err);
+}
+
+enum token_status
+token_revoke(struct dbq *db, const char *name, struct strbuf *err)
+{
+	struct dbq_param b[2];
+	int64_t changed;
+
+	b[0] = text_param(name);
+	b[1] = int_param((int64_t)time(NULL));
+	if (dbq_exec(db, "UPDATE api_tokens SET revoked_at = ?2 WHERE "
+	    "name = ?1 AND revoked_at IS NULL", b, 2, &changed) != DBQ_OK)
 		return db_error(db, "token revoke", err);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ts = db_error(db, "token revoke", err);
-	else if (sqlite3_changes(db) == 0)
-		ts = TOKEN_NOT_FOUND;
-	sqlite3_finalize(st);
-	return ts;
+	return changed == 0 ? TOKEN_NOT_FOUND : TOKEN_OK;
 }
 
 static void
-row_read(sqlite3_stmt *st, struct token_row *r)
+row_read(const struct dbq_rows *st, struct token_row *r)
 {
-	const char *s;
-
-	r->id = sqlite3_column_int64(st, 0);
-	s = (const char *)sqlite3_column_text(st, 1);
-	snprintf(r->name, sizeof(r->name), "%s", s != NULL ? s : "");
-	s = (const char *)sqlite3_column_text(st, 2);
-	r->scope = mem_strdup(s != NULL ? s : "");
-	r->created = (time_t)sqlite3_column_int64(st, 3);
-	r->revoked = (time_t)sqlite3_column_int64(st, 4);
-	r->last_used = (time_t)sqlite3_column_int64(st, 5);
+	r->id = dbq_int(st, 0);
+	snprintf(r->name, sizeof(r->name), "%s", dbq_text(st, 1));
+	r->scope = mem_strdup(dbq_text(st, 2));
+	r->created = (time_t)dbq_int(st, 3);
+	r->revoked = (time_t)dbq_int(st, 4);
+	r->last_used = (time_t)dbq_int(st, 5);
 }
 
 #define ROW_COLUMNS	"id, name, domains, created_at, " \
 	"COALESCE(revoked_at, 0), COALESCE(last_used_at, 0)"
 
 enum token_status
-token_list(sqlite3 *db, int (*cb)(const struct token_row *, void *),
+token_list(struct dbq *db, int (*cb)(const struct token_row *, void *),
     void *ctx, struct strbuf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbq_rows *st;
 	struct token_row r;
-	int rc;
+	bool failed;
 
-	if (sqlite3_prepare_v2(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
-	    "ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+	if ((st = dbq_query(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
+	    "ORDER BY name", NULL, 0)) == NULL)
 		return db_error(db, "token list", err);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (dbq_next(st)) {
 		memset(&r, 0, sizeof(r));
 		row_read(st, &r);
 		if (r.scope == NULL || cb(&r, ctx) != 0) {
@@ -259,56 +260,48 @@ token_list(sqlite3 *db, int (*cb)(const struct token_row *, void *),
 		}
 		token_row_clear(&r);
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return db_error(db, "token list", err);
-	}
-	sqlite3_finalize(st);
-	return TOKEN_OK;
+	failed = dbq_rows_failed(st);
+	dbq_rows_free(st);
+	return failed ? db_error(db, "token list", err) : TOKEN_OK;
 }
 
 enum token_status
-token_find(sqlite3 *db, const char *hash, struct token_row *r,
+token_find(struct dbq *db, const char *hash, struct token_row *r,
     struct strbuf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbq_param b[1];
+	struct dbq_rows *st;
 	enum token_status ts;
-	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (sqlite3_prepare_v2(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
-	    "WHERE hash = ?1", -1, &st, NULL) != SQLITE_OK)
+	b[0] = text_param(hash);
+	if ((st = dbq_query(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
+	    "WHERE hash = ?1", b, 1)) == NULL)
 		return db_error(db, "token lookup", err);
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (dbq_next(st)) {
 		row_read(st, r);
 		if (r->scope == NULL) {
 			strbuf_appends(err, "token lookup: out of memory");
 			ts = TOKEN_ERR_DB;
 		} else
 			ts = r->revoked != 0 ? TOKEN_REVOKED : TOKEN_OK;
-	} else if (rc == SQLITE_DONE)
+	} else if (!dbq_rows_failed(st))
 		ts = TOKEN_NOT_FOUND;
 	else
 		ts = db_error(db, "token lookup", err);
-	sqlite3_finalize(st);
+	dbq_rows_free(st);
 	return ts;
 }
 
 enum token_status
-token_touch(sqlite3 *db, int64_t id, time_t now, struct strbuf *err)
+token_touch(struct dbq *db, int64_t id, time_t now, struct strbuf *err)
 {
-	sqlite3_stmt *st = NULL;
-	enum token_status ts = TOKEN_OK;
+	struct dbq_param b[2];
 
-	if (sqlite3_prepare_v2(db, "UPDATE api_tokens SET last_used_at = ?2 "
-	    "WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	b[0] = int_param(id);
+	b[1] = int_param((int64_t)now);
+	if (dbq_exec(db, "UPDATE api_tokens SET last_used_at = ?2 WHERE "
+	    "id = ?1", b, 2, NULL) != DBQ_OK)
 		return db_error(db, "token last use", err);
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ts = db_error(db, "token last use", err);
-	sqlite3_finalize(st);
-	return ts;
+	return TOKEN_OK;
 }

@@ -3,7 +3,8 @@
  *
  * A token is "dmarcd_" and 32 random bytes (getrandom) in base64url; it
  * is shown once, and only its SHA-256 (lower-case hex) is stored, in the
- * api_tokens table of schema version 5.  Its scope is a space-separated
+ * api_tokens table of schema version 5, on SQLite or PostgreSQL
+ * (store/dbq.h).  Its scope is a space-separated
  * list of lower-case domains, or "*" for every domain.
  */
 #ifndef DM_WEB_TOKENS_H
@@ -14,9 +15,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "common/strbuf.h"
+#include "store/dbq.h"
 
 #define TOKEN_PREFIX		"dmarcd_"
 #define TOKEN_LEN		(sizeof(TOKEN_PREFIX) - 1 + 43)
@@ -58,21 +58,21 @@ enum token_status {
 };
 
 /* Store a token's hash under name with scope. */
-enum token_status token_add(sqlite3 *, const char *name, const char *scope,
+enum token_status token_add(struct dbq *, const char *name, const char *scope,
 	    const char *hash, struct strbuf *err);
 /* Mark name revoked (TOKEN_NOT_FOUND if unknown or already revoked). */
-enum token_status token_revoke(sqlite3 *, const char *name,
+enum token_status token_revoke(struct dbq *, const char *name,
 	    struct strbuf *err);
 /* Call cb for each token, by name. */
-enum token_status token_list(sqlite3 *,
+enum token_status token_list(struct dbq *,
 	    int (*cb)(const struct token_row *, void *), void *ctx,
 	    struct strbuf *err);
 /* Find the token whose hash is hash; row filled on TOKEN_OK and
  * TOKEN_REVOKED (the caller clears it). */
-enum token_status token_find(sqlite3 *, const char *hash,
+enum token_status token_find(struct dbq *, const char *hash,
 	    struct token_row *row, struct strbuf *err);
 /* Set last_used_at of token id to now. */
-enum token_status token_touch(sqlite3 *, int64_t id, time_t now,
+enum token_status token_touch(struct dbq *, int64_t id, time_t now,
 	    struct strbuf *err);
 
 #endif

@@ -7,8 +7,11 @@
 # (dmarcctl(8)): a source is legitimate when some of its messages pass
 # DMARC or its raw results pass SPF or DKIM for the organizational
 # domain; one failing for at least 2% of its messages blocks the next
-# step and is named.  TAP output; POSIX tools only.
+# step and is named.  TAP output; POSIX tools only.  CHECK_DB=pgsql
+# (test_check_readiness_pgsql.sh) imports into a private PostgreSQL
+# cluster (tests/store/pgsql-fixture.sh) and reads it from there.
 set -u
+CHECK_DB=${CHECK_DB:-sqlite}
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 . "$top_srcdir/tests/dns/tap.sh"
 . "$top_srcdir/tests/dns/nsd-fixture.sh"
@@ -21,9 +24,14 @@ if [ ! -f "$corpus/google.xml" ]; then
 	exit 0
 fi
 nsd_fixture_require
+if [ "$CHECK_DB" = pgsql ]; then
+	. "$top_srcdir/tests/store/pgsql-fixture.sh"
+	pg_fixture_require
+fi
 check_require_openssl
 check_keys
 DB=$T/history.sqlite
+q() { sqlite3 "$DB" "$1"; }
 
 zone_add test </dev/null
 zone ready.test "v=DMARC1; p=none; rua=mailto:agg@ready.test"
@@ -34,6 +42,12 @@ zone noreports.test "v=DMARC1; p=none; rua=mailto:agg@noreports.test"
 zone broken.test "v=DMARC1; p=none; rua=mailto:agg@broken.test" \
     "v=DMARC1; p=reject; rua=mailto:agg@broken.test"
 nsd_fixture_start
+if [ "$CHECK_DB" = pgsql ]; then
+	pg_fixture_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+	trap 'nsd_fixture_stop; pg_fixture_stop' EXIT
+	DB=$PG_URI
+	q() { pg_sql "$1"; }
+fi
 
 # copy FILE DOMAIN NAME [SED]: the corpus report with its domain (and
 # report_id, to keep them distinct) replaced, plus an optional edit.
@@ -64,7 +78,7 @@ copy google.xml broken.test broken-google
 
 out=$("$CTL" -c /dev/null import --any-domain --no-rdns --database "$DB" "$T"/*.xml 2>&1)
 tap_is "$?" 0 "the edited corpus reports import"
-tap_is "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM agg_reports')" 9 \
+tap_is "$(q 'SELECT COUNT(*) FROM agg_reports')" 9 \
     "9 reports stored"
 
 # verdict DOMAIN [ARGS]: readiness_verdict and readiness of --json.
@@ -124,17 +138,22 @@ tap_is "$(rep reports)" 0 "noreports.test: 0 reports"
 run broken.test --days 365
 tap_is "$(field readiness_verdict)" "not protected" "broken.test: two records: not protected"
 
-# HistoryDatabase from the configuration, when no --database.
-printf 'HistoryDatabase %s\n' "$DB" >"$T/dmarcd.conf"
-_out=$("$CTL" -c "$T/dmarcd.conf" check --json --nameserver "$NSD_SERVER" \
-    --selector sel --days 365 blocked.test)
-tap_is "$(field readiness_verdict)" "monitoring" "HistoryDatabase of the configuration is read"
+if [ "$CHECK_DB" = sqlite ]; then
+	# HistoryDatabase from the configuration, when no --database.
+	printf 'HistoryDatabase %s\n' "$DB" >"$T/dmarcd.conf"
+	_out=$("$CTL" -c "$T/dmarcd.conf" check --json --nameserver "$NSD_SERVER" \
+	    --selector sel --days 365 blocked.test)
+	tap_is "$(field readiness_verdict)" "monitoring" "HistoryDatabase of the configuration is read"
+	NOPE=$T/nope.sqlite
+else
+	NOPE=postgresql://dmarcd@127.0.0.1:$PG_PORT/nope_db
+fi
 # A database that does not exist is an error naming it, and not created.
 "$CTL" -c /dev/null check --json --nameserver "$NSD_SERVER" --selector sel \
-    --database "$T/nope.sqlite" ready.test >/dev/null 2>"$T/err"
+    --database "$NOPE" ready.test >/dev/null 2>"$T/err"
 tap_is "$? $(test -e "$T/nope.sqlite" && echo created)" "74 " \
     "a missing --database exits 74 (EX_IOERR) and is not created"
-tap_ok "grep -q 'nope.sqlite' '$T/err'" "the error names the database"
+tap_ok "grep -q 'nope' '$T/err'" "the error names the database"
 "$CTL" -c /dev/null check --days x ready.test >/dev/null 2>&1
 tap_is "$?" 64 "--days x is a usage error"
 tap_done

@@ -6,8 +6,11 @@
 # failed delivery retried) and the mail digest (caught by a fake
 # sendmail).  The reports are made here from a corpus sample
 # (cry-inc/google.xml) with other days, IPs, counts and results; they
-# live in tests/tmp.
+# live in tests/tmp.  ALERTS_DB=pgsql (tests/ingest/test_alerts_pgsql.sh)
+# runs the same checks on a private PostgreSQL cluster
+# (tests/store/pgsql-fixture.sh).
 set -u
+ALERTS_DB=${ALERTS_DB:-sqlite}
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 corpus=${DMARCD_CORPUS:-$top_srcdir/../shared/corpus}/aggregate
@@ -31,13 +34,22 @@ if [ ! -f "$sample" ]; then
 fi
 
 mkdir -p "$top_builddir/tests/tmp"
-tmp=$(cd "$top_builddir/tests/tmp" && pwd)/alerts
+tmp=$(cd "$top_builddir/tests/tmp" && pwd)/alerts-$ALERTS_DB
 sink_pid=
 trap '[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null' EXIT
 trap 'exit 1' INT TERM
 rm -rf "$tmp"
 mkdir -p "$tmp/r" "$tmp/mail"
 db=$tmp/h.db
+q() { sqlite3 "$db" "$1"; }
+if [ "$ALERTS_DB" = pgsql ]; then
+	. "$top_srcdir/tests/store/pgsql-fixture.sh"
+	pg_fixture_require
+	pg_fixture_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+	trap '[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; pg_fixture_stop' EXIT
+	db=$PG_URI
+	q() { pg_sql "$1"; }
+fi
 hook_port=$(pf_free_port)
 
 # The fake sendmail: keeps each message; exits with the code in $tmp/sm.rc
@@ -87,7 +99,6 @@ EOF
 	echo "</feedback>" >> "$_f"
 }
 imp() { "$ctl" -c "$conf" import "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?; }
-q() { sqlite3 "$db" "$1"; }
 alerts() { q "SELECT count(*) FROM alerts $1"; }
 hooks() { if [ -f "$tmp/hook.log" ]; then wc -l < "$tmp/hook.log"; else echo 0; fi; }
 

@@ -6,7 +6,13 @@
 # against a private NSD with its rate limit, and HTTPS.  The expected
 # numbers are computed here from the corpus XML files with xmllint, not
 # from the server or the importer.  TAP output.
+#
+# API_DB=pgsql (tests/web/test_api_pgsql.sh) runs the same checks on a
+# private PostgreSQL cluster (tests/store/pgsql-fixture.sh), imported
+# with the same dmarcctl import, plus a frozen database (SIGSTOP): 503,
+# and the server answers again after SIGCONT.
 set -u
+API_DB=${API_DB:-sqlite}
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 . "$top_srcdir/tests/dns/tap.sh"
 . "$top_srcdir/tests/dns/nsd-fixture.sh"
@@ -22,6 +28,10 @@ for _t in curl xmllint jq sqlite3 openssl; do
 	    need "$_t not installed (contrib/debian-packages.txt)"
 done
 nsd_fixture_require
+if [ "$API_DB" = pgsql ]; then
+	. "$top_srcdir/tests/store/pgsql-fixture.sh"
+	pg_fixture_require
+fi
 CORPUS=${DMARCD_CORPUS:-$top_srcdir/../shared/corpus}
 AGG=$CORPUS/aggregate
 [ -d "$AGG/cry-inc" ] || need "corpus not found at $CORPUS (set DMARCD_CORPUS)"
@@ -38,6 +48,8 @@ _nsd_mkdir
 T=$NSD_DIR/web
 mkdir -p "$T"
 DB=$T/history.sqlite
+# dbsql SQL: run SQL on the served database, whichever it is.
+dbsql() { sqlite3 "$DB" "$1"; }
 SRV_PID=
 stop_server() {
 	if [ -n "$SRV_PID" ]; then
@@ -55,6 +67,13 @@ zone_rr other.test '@ 300 IN TXT "v=spf1 -all"' \
     '_dmarc 300 IN TXT "v=DMARC1; p=none"'
 trap 'stop_server; nsd_fixture_stop' EXIT
 nsd_fixture_start
+if [ "$API_DB" = pgsql ]; then
+	pg_fixture_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+	trap 'stop_server; nsd_fixture_stop; pg_fixture_stop' EXIT
+	DB=$PG_URI
+	dbsql() { pg_sql "$1"; }
+	echo "# PostgreSQL at $PG_URI"
+fi
 
 # --- the data: corpus files, imported -----------------------------------
 P=$AGG/parsedmarc
@@ -125,9 +144,9 @@ GONE=$(tok add gone --domains '*' 2>/dev/null)
 RATE=$(tok add rate --domains '*' 2>/dev/null)
 tap_ok 'printf "%s" "$ALL" | grep -Eq "^dmarcd_[A-Za-z0-9_-]{43}$"' \
     "token add prints a 256-bit base64url token"
-tap_is "$(sqlite3 "$DB" "SELECT COUNT(*) FROM api_tokens WHERE hash = '$(printf '%s' "$ALL" | openssl dgst -sha256 | sed 's/.* //')'")" 1 \
+tap_is "$(dbsql "SELECT COUNT(*) FROM api_tokens WHERE hash = '$(printf '%s' "$ALL" | openssl dgst -sha256 | sed 's/.* //')'")" 1 \
     "only the token's SHA-256 is stored"
-tap_is "$(sqlite3 "$DB" "SELECT COUNT(*) FROM api_tokens WHERE hash LIKE '%$(printf '%s' "$ALL" | cut -c8-20)%' OR domains LIKE '%$(printf '%s' "$ALL" | cut -c8-20)%'")" 0 \
+tap_is "$(dbsql "SELECT COUNT(*) FROM api_tokens WHERE hash LIKE '%$(printf '%s' "$ALL" | cut -c8-20)%' OR domains LIKE '%$(printf '%s' "$ALL" | cut -c8-20)%'")" 0 \
     "the token itself is not in the database"
 tap_is "$(tok list --json | jq -r '.tokens[] | select(.name == "scoped") | .domains')" \
     "example.com example.org" "token list shows the scope, lower-cased"
@@ -272,7 +291,7 @@ tap_is "$(jq --argjson p "$EX_PASS" --argjson m "$EX_MSGS" \
 tap_is "$(json '.daily | length') $(jq '[.daily[].messages] | add' "$T/body")" \
     "$EX_DAYS $EX_MSGS" "summary: daily series covers every day and message"
 tap_is "$(jq '.policy_applied | .none + .quarantine + .reject' "$T/body")" \
-    "$(sqlite3 "$DB" "SELECT SUM(c.count) FROM agg_records c JOIN agg_reports r ON r.id = c.report WHERE r.domain = 'example.com' AND c.disposition IN ('none','quarantine','reject')")" \
+    "$(dbsql "SELECT SUM(c.count) FROM agg_records c JOIN agg_reports r ON r.id = c.report WHERE r.domain = 'example.com' AND c.disposition IN ('none','quarantine','reject')")" \
     "summary: policy applied counts"
 tap_ok 'json .readiness.verdict | grep -Eq "^(monitoring|ready_for_quarantine|ready_for_reject|enforcing|not_ready)$"' \
     "summary: a readiness verdict ($(json .readiness.verdict))"
@@ -309,7 +328,7 @@ tap_is "$CODE $(json .error | cut -d: -f1)" "400 sort" "sources: bad sort is 400
 
 # Failures: aggregate records with a DMARC fail, then failure reports.
 NOW=$(date +%s)
-sqlite3 "$DB" "INSERT INTO failure_reports (report_key, reporter, reported_domain, arrival_ts, source_ip, auth_failure, subject, imported_at) VALUES
+dbsql "INSERT INTO failure_reports (report_key, reporter, reported_domain, arrival_ts, source_ip, auth_failure, subject, imported_at) VALUES
   ('k1', 'mx.reporter.test', 'example.com', $((NOW - 7200)), '192.0.2.1', 'dmarc', 'older', $NOW),
   ('k2', 'mx.reporter.test', 'Example.COM', $((NOW - 60)), '192.0.2.2', 'dkim', 'newer', $NOW),
   ('k3', 'mx.reporter.test', 'other.test', $((NOW - 60)), '192.0.2.3', 'spf', 'not ours', $NOW)"
@@ -323,7 +342,7 @@ get "$R/example.com/failures?from=2010-01-01&to=2010-01-02" "$EX"
 tap_is "$(json .total) $(json '.failure_reports | length')" "0 0" "failures: date range applies to both"
 
 # Alerts.
-sqlite3 "$DB" "INSERT INTO alerts (domain, kind, subject, dedup_key, detail, created_at) VALUES
+dbsql "INSERT INTO alerts (domain, kind, subject, dedup_key, detail, created_at) VALUES
   ('example.com', 'new_source', '198.51.100.7', 'a1', '{\"messages\": 12, \"ptr\": null}', $((NOW - 100))),
   ('example.com', 'pass_rate_drop', '2026-11-25', 'a2', 'not json {', $NOW),
   ('foobar.com', 'dkim_failing', '198.51.100.9', 'a3', '{}', $NOW)"
@@ -457,7 +476,7 @@ tap_is "$(m 'dmarcd_http_request_duration_seconds_bucket{le="+Inf"}')" \
     "$(m dmarcd_http_request_duration_seconds_count)" "metrics: histogram +Inf bucket = count"
 tap_is "$(grep -c '^dmarcd_inbound_verdicts_total' "$T/body")" 0 \
     "metrics: no enforcement counters without verdicts"
-sqlite3 "$DB" "INSERT INTO verdicts (node, message_key, author_index, received, day, dmarc_result, disposition) VALUES
+dbsql "INSERT INTO verdicts (node, message_key, author_index, received, day, dmarc_result, disposition) VALUES
   ('n', 'm1', 0, $NOW, $((NOW / 86400)), 'fail', 'reject'),
   ('n', 'm2', 0, $NOW, $((NOW / 86400)), 'fail', 'reject'),
   ('n', 'm3', 0, $NOW, $((NOW / 86400)), 'pass', 'none')"
@@ -536,7 +555,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
 # copy of the database that nobody owns.
 chmod 600 "$T/key.pem"
 mkdir -p "$T/ro"
-sqlite3 "$DB" ".backup '$T/ro/history.sqlite'"
+RO_DB=$DB
+if [ "$API_DB" = sqlite ]; then
+	dbsql ".backup '$T/ro/history.sqlite'"
+	RO_DB=$T/ro/history.sqlite
+fi
 cp "$T/serve.conf" "$T/tls.conf"
 if [ "$(id -u)" = 0 ]; then
 	chown -R nobody "$T/ro"
@@ -547,7 +570,7 @@ cat >> "$T/tls.conf" <<EOF
 ServeTLSCert $T/cert.pem
 ServeTLSKey $T/key.pem
 EOF
-SCHEME=https CURL_TLS="--cacert $T/cert.pem" SRV_DB=$T/ro/history.sqlite
+SCHEME=https CURL_TLS="--cacert $T/cert.pem" SRV_DB=$RO_DB
 start_server "$T/tls.conf"
 CODE=$(curl -s -o "$T/body" -w '%{http_code}' --cacert "$T/cert.pem" \
     -H "Authorization: Bearer $ALL" "$BASE$R/example.com/summary?$ALLTIME")
@@ -569,16 +592,46 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 # A missing database stops serve with a message naming it.
+NOPE=$T/nope.sqlite
+[ "$API_DB" = pgsql ] && NOPE=postgresql://dmarcd@127.0.0.1:$PG_PORT/nope_db
 "$CTL" -c "$T/serve.conf" serve --listen "127.0.0.1:$(pf_free_port)" \
-    --database "$T/nope.sqlite" > "$T/err" 2>&1
+    --database "$NOPE" > "$T/err" 2>&1
 _rc=$?
-tap_ok '[ $_rc != 0 ] && grep -q "nope.sqlite" "$T/err"' \
+tap_ok '[ $_rc != 0 ] && grep -q "nope" "$T/err"' \
     "serve: a missing database is an error naming it"
-"$CTL" -c "$T/serve.conf" serve --listen "127.0.0.1:$(pf_free_port)" \
-    --database postgresql://dmarcd@127.0.0.1/dmarcd > "$T/err" 2>&1
-_rc=$?
-tap_ok '[ $_rc = 78 ] && grep -q "SQLite only" "$T/err"' \
-    "serve: a PostgreSQL database is refused with a reason (not yet)"
+if [ "$API_DB" = pgsql ]; then
+	# A frozen database: the postmaster and every backend stopped,
+	# so connections are accepted by the kernel but nothing answers.
+	# The request gets a 503 once the request's time limit (10 s plus
+	# 1 s grace) has passed; no timing is asserted, curl gives up at
+	# 120 s.  After SIGCONT the server answers again.
+	SCHEME= CURL_TLS=
+	start_server "$T/serve.conf"
+	get "$R?$ALLTIME" "$ALL"
+	_before=$CODE
+	PM=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+	STOPPED="$PM $(grep -l "^PPid:[[:space:]]*$PM\$" /proc/[0-9]*/status 2>/dev/null |
+	    sed 's|/proc/||; s|/status||' | tr '\n' ' ')"
+	kill -STOP $STOPPED
+	_t0=$(date +%s%N)
+	get "$R?$ALLTIME" "$ALL" --max-time 120
+	_t1=$(date +%s%N)
+	_frozen=$CODE
+	get "/api/v1/domains" "$ALL" --max-time 120
+	_frozen2=$CODE
+	kill -CONT $STOPPED
+	echo "# frozen database: 503 after $(( (_t1 - _t0) / 1000000 )) ms"
+	tap_is "$_before $_frozen $_frozen2" "200 503 503" \
+	    "frozen PostgreSQL (SIGSTOP): 503, not a hung request"
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		get "$R?$ALLTIME" "$ALL" --max-time 60
+		[ "$CODE" = 200 ] && break
+		sleep 1
+	done
+	tap_is "$CODE $(json .total) $(kill -0 "$SRV_PID" 2>/dev/null && echo alive)" \
+	    "200 $NFILES alive" "after SIGCONT: the server answers again"
+	stop_server
+fi
 printf 'ServeListen 127.0.0.1\n' > "$T/bad.conf"
 "$CTL" -c "$T/bad.conf" serve --database "$DB" > "$T/err" 2>&1
 _rc=$?
