@@ -116,7 +116,7 @@ pg_fixture_start() {
 			break
 		fi
 		_tries=$((_tries + 1))
-		if [ $_tries -ge 5 ]; then
+		if [ $_tries -ge 10 ]; then
 			echo "# postgres did not start:"
 			sed 's/^/#   /' "$PG_DIR/log" 2>/dev/null | tail -n 20
 			return 1
