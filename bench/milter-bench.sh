@@ -15,6 +15,11 @@
 #                                        # (default rsa-4k) at c=1, warm
 #                                        # cache; prints the top functions
 #                                        # by instructions per message
+#   HISTORY_DURABILITY=relaxed sh bench/milter-bench.sh
+#                                        # dmarcd with that HistoryDurability
+#                                        # (default full)
+#   MESSAGES="rsa-4k" CONCURRENCY="16" sh bench/milter-bench.sh
+#                                        # only these cases
 #
 # Run from a configured build directory (it runs `make` for dmarcd,
 # bench/milterload, bench/noop_milter and tests/helpers/dkimsign).  Needs
@@ -65,9 +70,11 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
+# A free port in 20000-31999: below the kernel's ephemeral range, where
+# milterload's own connections (and their TIME_WAIT) would collide.
 free_port() {
 	while :; do
-		_fp=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+		_fp=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 ))
 		_hex=$(printf '%04X' "$_fp")
 		cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
 		    awk '$4 == "0A" { print $2 }' | grep -q ":$_hex\$" ||
@@ -133,6 +140,7 @@ AuthservID mx.receiver.test
 Nameservers $NSD_SERVER
 TrustedNetworks 203.0.113.0/24
 HistoryDatabase $T/dmarcd/history.sqlite
+HistoryDurability ${HISTORY_DURABILITY:-full}
 CONF
 chmod 644 "$T/dmarcd/dmarcd.conf"
 # LogLevel warning keeps per-message lines out of the measured CPU; the
@@ -248,12 +256,12 @@ echo
 echo "== milterload, $count messages per run (warm cache: one message first)"
 printf '%-8s %-9s %4s %9s %10s %8s %8s %8s %9s\n' milter message conc \
     msgs/s cpu_ms/msg p50_ms p99_ms rss_MB floor_us
-for m in rsa-4k ed-4k rsa-100k; do
+for m in ${MESSAGES:-rsa-4k ed-4k rsa-100k}; do
 	case $m in
 	ed-*) fl=$(floor_us "$ed_vps" "$T/$m") ;;
 	*) fl=$(floor_us "$rsa_vps" "$T/$m") ;;
 	esac
-	for c in 1 16; do
+	for c in ${CONCURRENCY:-1 16}; do
 		for who in noop dmarcd; do
 			if [ $who = noop ]; then
 				pid=$NOOP_PID sock=$NOOP_SOCK
