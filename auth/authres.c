@@ -84,7 +84,9 @@ authres_add_result(struct authres_writer *w, const char *method,
 	size_t i;
 
 	strbuf_appends(w->out, w->fold ? ";\n\t" : "; ");
-	strbuf_appendf(w->out, "%s=%s", method, result);
+	strbuf_appends(w->out, method);
+	strbuf_appendc(w->out, '=');
+	strbuf_appends(w->out, result);
 	if (comment != NULL) {
 		strbuf_appends(w->out, " (");
 		for (i = 0; comment[i] != '\0' && i < AUTHRES_MAX_PVALUE;
@@ -107,7 +109,11 @@ void
 authres_add_prop(struct authres_writer *w, const char *ptype,
     const char *property, const char *value)
 {
-	strbuf_appendf(w->out, " %s.%s=", ptype, property);
+	strbuf_appendc(w->out, ' ');
+	strbuf_appends(w->out, ptype);
+	strbuf_appendc(w->out, '.');
+	strbuf_appends(w->out, property);
+	strbuf_appendc(w->out, '=');
 	append_value(w->out, value, true);
 }
 

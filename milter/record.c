@@ -14,8 +14,18 @@
 #include "common/log.h"
 #include "record.h"
 
-#define COPY(dst, src) \
-	snprintf((dst), sizeof(dst), "%s", (src) != NULL ? (src) : "")
+#define COPY(dst, src) copy_cut((dst), sizeof(dst), (src))
+
+/* src (NULL: empty) into dst[size], cut to fit.  Not snprintf("%s"):
+ * about 30 copies a row made it a tenth of dmarcd's own CPU per message. */
+static void
+copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = '\0';
+}
 
 void
 record_new_key(char out[33])
@@ -39,7 +49,7 @@ mail_from_domain(const char *mf, char *out, size_t len)
 	const char *at = mf != NULL ? strrchr(mf, '@') : NULL;
 	size_t i;
 
-	snprintf(out, len, "%s", at != NULL ? at + 1 : "");
+	copy_cut(out, len, at != NULL ? at + 1 : NULL);
 	for (i = 0; out[i] != '\0'; i++)
 		if (out[i] >= 'A' && out[i] <= 'Z')
 			out[i] = (char)(out[i] - 'A' + 'a');
