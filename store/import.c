@@ -82,7 +82,10 @@ store_importer_open(const char *uri, enum store_status *st,
 		return NULL;
 	}
 	*st = STORE_ERR_OPEN;
-	if (sqlite3_open_v2(path, &im->db, SQLITE_OPEN_READWRITE, NULL) !=
+	/* one thread uses the connection: no mutex (3.5 % of a large
+	 * report's import was pthread_mutex_lock/unlock) */
+	if (sqlite3_open_v2(path, &im->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		strbuf_appendf(err, "%s: cannot open: %s", path,
 		    im->db ? sqlite3_errmsg(im->db) : "out of memory");
@@ -263,6 +266,13 @@ bind_s(sqlite3_stmt *st, int i, const char *v)
 	sqlite3_bind_text(st, i, v != NULL ? v : "", -1, SQLITE_TRANSIENT);
 }
 
+/* Not copied: for a statement stepped and reset before v changes. */
+static void
+bind_static(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v != NULL ? v : "", -1, SQLITE_STATIC);
+}
+
 enum store_status
 store_import_begin(struct store_importer *im,
     const struct store_agg_report *r, bool *duplicate, struct strbuf *err)
@@ -314,24 +324,29 @@ store_import_record(struct store_importer *im,
     const struct store_agg_record *c, struct strbuf *err)
 {
 	sqlite3_stmt *st = im->ins_record;
+	int rc;
 
 	if (im->pg != NULL)
 		return import_pg_record(im->pg, c, err);
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, im->report);
-	bind_s(st, 2, c->source_ip);
+	bind_static(st, 2, c->source_ip);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)(c->count > INT64_MAX ?
 	    INT64_MAX : c->count));
-	bind_s(st, 4, c->disposition);
-	bind_s(st, 5, c->eval_dkim);
-	bind_s(st, 6, c->eval_spf);
-	bind_s(st, 7, c->reasons);
-	bind_s(st, 8, c->header_from);
-	bind_s(st, 9, c->envelope_from);
-	bind_s(st, 10, c->envelope_to);
-	bind_s(st, 11, c->spf_results);
-	bind_s(st, 12, c->dkim_results);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	bind_static(st, 4, c->disposition);
+	bind_static(st, 5, c->eval_dkim);
+	bind_static(st, 6, c->eval_spf);
+	bind_static(st, 7, c->reasons);
+	bind_static(st, 8, c->header_from);
+	bind_static(st, 9, c->envelope_from);
+	bind_static(st, 10, c->envelope_to);
+	bind_static(st, 11, c->spf_results);
+	bind_static(st, 12, c->dkim_results);
+	/* the record's strings are the parser's, valid during this call:
+	 * bound without a copy, and the statement reset before returning */
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
 		return dberr(im, "cannot store a record", err);
 	return STORE_OK;
 }
