@@ -212,7 +212,7 @@ on_failure(const struct ingest_failure *f, void *ctx)
 }
 
 static bool hold(struct imp *, const char *, const char *, bool);
-static void batch_commit(struct imp *);
+static bool batch_commit(struct imp *);
 static void print_lost(struct imp *, const char *, const char *);
 
 static void
@@ -270,8 +270,7 @@ print(struct imp *m, const char *name, const char *outcome,
 			return;
 		}
 		/* out of memory: commit what is held before printing */
-		batch_commit(m);
-		if (stored && store_import_pending(m->im)) {
+		if (!batch_commit(m) && stored) {
 			m->stored--;
 			print_lost(m, name, "the batch was not committed");
 			strbuf_release(&out);
@@ -317,8 +316,9 @@ ms_since(const struct timespec *t)
 }
 
 /* Commit the batch, then print its lines: a report whose commit failed
- * is an error, not stored.  PTR lookups for the stored reports. */
-static void
+ * is an error, not stored.  PTR lookups for the stored reports.  False
+ * when the commit failed. */
+static bool
 batch_commit(struct imp *m)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -348,10 +348,11 @@ batch_commit(struct imp *m)
 		import_rdns_discard(m->rdns);
 	clock_gettime(CLOCK_MONOTONIC, &m->bstart);
 	strbuf_release(&err);
+	return ok;
 }
 
 /* Hold an output line until the batch commits; false when out of
- * memory (the line is then printed now, and the batch committed). */
+ * memory (the batch is then committed and the line printed). */
 static bool
 hold(struct imp *m, const char *name, const char *line, bool stored)
 {
