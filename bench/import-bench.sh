@@ -16,9 +16,9 @@
 # Each tool imports each set into an empty store whose schema exists
 # (each tool has created it in an untimed warm-up), under /usr/bin/time:
 #   dmarcctl       SQLite, HistoryDurability full (a synchronous commit
-#                  per report); dmarcctl-rlx: relaxed; dmarcctl-pg: the
-#                  private PostgreSQL (default settings: fsync on), the
-#                  server dmarcts writes to
+#                  per group of up to 256 reports); dmarcctl-rlx: relaxed;
+#                  dmarcctl-pg: the private PostgreSQL (default settings:
+#                  fsync on), the server dmarcts writes to
 #   dmarcts        dmarcts-report-parser -x, into the private PostgreSQL
 #   Mail::DMARC    mail-dmarc-import.pl (handle_body per file), SQLite
 # Figures: wall seconds, stored reports and records (counted in each

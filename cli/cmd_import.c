@@ -19,6 +19,15 @@
  * when it is a terminal and there are more than a few inputs.
  * --imap URL reads a mailbox instead (import_imap.c), through
  * import_fd().  After the run, alerts are looked for (alerts_run.c).
+ *
+ * Group commit: FILE, DIR and mbox inputs are stored in batches (up to
+ * BATCH_INPUTS inputs or BATCH_MS milliseconds, and always at the end)
+ * in one transaction, each report in a savepoint of its own
+ * (store/import.h), so that a bad report is undone alone.  Their output
+ * lines wait for the batch's commit: a line says "stored" only once
+ * the report is on disk (HistoryDurability full), and reverse DNS is
+ * looked up only then.  --imap and stdin commit each message before
+ * its outcome is acted on (the message moved, Postfix answered).
  * Exit (sysexits): EX_OK; EX_DATAERR when an input was rejected (but
  * EX_OK when reading stdin, so that Postfix does not bounce a report
  * we cannot use back to its sender); EX_TEMPFAIL when the database
@@ -52,6 +61,14 @@
 #define MAX_DIR_DEPTH	16
 #define MAX_INPUTS	1000000
 #define PROGRESS_MIN	5	/* inputs before a progress bar is drawn */
+#define BATCH_INPUTS	256	/* inputs per group commit, at most */
+#define BATCH_MS	250	/* and the longest a batch stays open */
+
+/* An output line held until its batch is committed. */
+struct held {
+	char	*line, *name;
+	bool	 stored;
+};
 
 struct imp {
 	struct store_importer *im;
@@ -70,6 +87,12 @@ struct imp {
 	struct strbuf serr, reason;
 	unsigned long stored, duplicates, rejected;
 	bool	 fatal;
+	/* group commit (FILE, DIR, mbox inputs) */
+	bool	 batch;
+	struct held *held;
+	size_t	 nheld, capheld;
+	struct timespec bstart;
+	size_t	 rdns_mark;		/* IPs noted before this input */
 };
 
 /* Whether domain d is owned: equal to or under an owned domain. */
@@ -188,6 +211,10 @@ on_failure(const struct ingest_failure *f, void *ctx)
 	return 0;
 }
 
+static bool hold(struct imp *, const char *, const char *, bool);
+static bool batch_commit(struct imp *);
+static void print_lost(struct imp *, const char *, const char *);
+
 static void
 print(struct imp *m, const char *name, const char *outcome,
     const char *reason)
@@ -196,8 +223,6 @@ print(struct imp *m, const char *name, const char *outcome,
 	bool stored = strcmp(outcome, "stored") == 0;
 	struct json j;
 
-	if (m->progress)
-		fputs("\r\033[K", stderr);
 	if (m->json) {
 		json_init(&j, &out, false);
 		json_object_begin(&j);
@@ -222,23 +247,134 @@ print(struct imp *m, const char *name, const char *outcome,
 		if (reason != NULL)
 			json_kv_string(&j, "reason", reason);
 		json_object_end(&j);
-		printf("%s\n", strbuf_cstr(&out));
+		strbuf_appendc(&out, '\n');
 	} else if (reason != NULL)
-		printf("%s: %s: %s\n", name, outcome, reason);
+		strbuf_appendf(&out, "%s: %s: %s\n", name, outcome, reason);
 	else if (m->failure)
-		printf("%s: %s failure report %s from %s (key %.16s)\n", name,
-		    outcome, m->fdomain, m->fip[0] ? m->fip : "\"\"",
-		    m->fkey);
+		strbuf_appendf(&out, "%s: %s failure report %s from %s "
+		    "(key %.16s)\n", name, outcome, m->fdomain,
+		    m->fip[0] ? m->fip : "\"\"", m->fkey);
 	else if (stored)
-		printf("%s: stored report %s %s %s (%llu records)\n", name,
+		strbuf_appendf(&out, "%s: stored report %s %s %s "
+		    "(%llu records)\n", name,
 		    m->rep.org_name[0] ? m->rep.org_name : "\"\"",
 		    m->rep.report_id, m->rep.domain,
 		    (unsigned long long)m->rep.nrecords);
 	else
-		printf("%s: duplicate report %s %s %s\n", name,
+		strbuf_appendf(&out, "%s: duplicate report %s %s %s\n", name,
 		    m->rep.org_name[0] ? m->rep.org_name : "\"\"",
 		    m->rep.report_id, m->rep.domain);
+	if (m->batch) {
+		if (hold(m, name, strbuf_cstr(&out), stored)) {
+			strbuf_release(&out);
+			return;
+		}
+		/* out of memory: commit what is held before printing */
+		if (!batch_commit(m) && stored) {
+			m->stored--;
+			print_lost(m, name, "the batch was not committed");
+			strbuf_release(&out);
+			return;
+		}
+	}
+	if (m->progress)
+		fputs("\r\033[K", stderr);
+	fputs(strbuf_cstr(&out), stdout);
 	strbuf_release(&out);
+}
+
+/* The line of an input whose batch could not be committed. */
+static void
+print_lost(struct imp *m, const char *name, const char *reason)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct json j;
+
+	if (m->progress)
+		fputs("\r\033[K", stderr);
+	if (m->json) {
+		json_init(&j, &out, false);
+		json_object_begin(&j);
+		json_kv_string(&j, "file", name);
+		json_kv_string(&j, "outcome", "error");
+		json_kv_string(&j, "reason", reason);
+		json_object_end(&j);
+		printf("%s\n", strbuf_cstr(&out));
+	} else
+		printf("%s: error: %s\n", name, reason);
+	strbuf_release(&out);
+}
+
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Commit the batch, then print its lines: a report whose commit failed
+ * is an error, not stored.  PTR lookups for the stored reports.  False
+ * when the commit failed. */
+static bool
+batch_commit(struct imp *m)
+{
+	struct strbuf err = STRBUF_INIT;
+	bool ok;
+	size_t i;
+
+	ok = store_import_flush(m->im, &err) == STORE_OK;
+	if (!ok)
+		m->fatal = true;
+	for (i = 0; i < m->nheld; i++) {
+		if (ok || !m->held[i].stored) {
+			if (m->progress)
+				fputs("\r\033[K", stderr);
+			fputs(m->held[i].line, stdout);
+		} else {
+			m->stored--;
+			print_lost(m, m->held[i].name, strbuf_cstr(&err));
+		}
+		free(m->held[i].line);
+		free(m->held[i].name);
+	}
+	m->nheld = 0;
+	fflush(stdout);
+	if (ok)
+		import_rdns_flush(m->rdns);
+	else
+		import_rdns_discard(m->rdns);
+	clock_gettime(CLOCK_MONOTONIC, &m->bstart);
+	strbuf_release(&err);
+	return ok;
+}
+
+/* Hold an output line until the batch commits; false when out of
+ * memory (the batch is then committed and the line printed). */
+static bool
+hold(struct imp *m, const char *name, const char *line, bool stored)
+{
+	struct held *nh;
+	size_t nc;
+
+	if (m->nheld == m->capheld) {
+		nc = m->capheld ? m->capheld * 2 : 64;
+		if ((nh = realloc(m->held, nc * sizeof(*nh))) == NULL)
+			return false;
+		m->held = nh;
+		m->capheld = nc;
+	}
+	nh = &m->held[m->nheld];
+	if ((nh->line = strdup(line)) == NULL ||
+	    (nh->name = strdup(name)) == NULL) {
+		free(nh->line);
+		return false;
+	}
+	nh->stored = stored;
+	m->nheld++;
+	return true;
 }
 
 static void
@@ -249,6 +385,7 @@ reset_input(struct imp *m, const char *name)
 	m->have_rep = false;
 	m->fkey[0] = m->fdomain[0] = m->fip[0] = '\0';
 	m->sst = STORE_OK;
+	m->rdns_mark = import_rdns_mark(m->rdns);
 	strbuf_reset(&m->serr);
 	strbuf_reset(&m->reason);
 }
@@ -300,7 +437,13 @@ conclude(struct imp *m, const char *name, enum ingest_status is,
 		}
 	}
 	/* PTR lookups for stored reports only, after their commit */
-	if (m->rdns != NULL && m->stored > stored_before)
+	if (m->batch) {
+		if (m->stored == stored_before)
+			import_rdns_discard_from(m->rdns, m->rdns_mark);
+		if (m->nheld >= BATCH_INPUTS || m->fatal ||
+		    ms_since(&m->bstart) >= BATCH_MS)
+			batch_commit(m);
+	} else if (m->rdns != NULL && m->stored > stored_before)
 		import_rdns_flush(m->rdns);
 	else if (m->rdns != NULL)
 		import_rdns_discard(m->rdns);
@@ -717,6 +860,14 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		return m.fatal ? EX_IOERR : m.rejected > 0 ? EX_DATAERR :
 		    EX_OK;
 	}
+	/* group commit, but not for stdin (one message, and Postfix is
+	 * answered by the exit code) */
+	m.batch = true;
+	for (i = (size_t)optind; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "-") == 0)
+			m.batch = false;
+	store_importer_set_batch(m.im, m.batch);
+	clock_gettime(CLOCK_MONOTONIC, &m.bstart);
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		expand(&m, &in, argv[i], 0);
 	m.progress = !m.json && in.n > PROGRESS_MIN &&
@@ -736,6 +887,9 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	for (; i < in.n; i++)
 		free(in.v[i]);
 	free(in.v);
+	if (m.batch)
+		batch_commit(&m);
+	free(m.held);
 	if (m.progress) {
 		progress(&m, in.n, in.n);
 		fputc('\n', stderr);

@@ -269,11 +269,23 @@ import_rdns_flush(struct import_rdns *r)
 void
 import_rdns_discard(struct import_rdns *r)
 {
+	import_rdns_discard_from(r, 0);
+}
+
+size_t
+import_rdns_mark(const struct import_rdns *r)
+{
+	return r != NULL ? r->npending : 0;
+}
+
+void
+import_rdns_discard_from(struct import_rdns *r, size_t mark)
+{
 	size_t i;
 
-	if (r == NULL)
+	if (r == NULL || mark > r->npending)
 		return;
-	for (i = 0; i < r->npending; i++)
+	for (i = mark; i < r->npending; i++)
 		free(r->pending[i]);
-	r->npending = 0;
+	r->npending = mark;
 }

@@ -22,5 +22,9 @@ void	 import_rdns_note(struct import_rdns *, const char *ip);
 void	 import_rdns_flush(struct import_rdns *);
 /* Forget the remembered IPs (the report was not stored). */
 void	 import_rdns_discard(struct import_rdns *);
+/* How many IPs are remembered; import_rdns_discard_from() forgets those
+ * remembered after that mark (one report of a batch was not stored). */
+size_t	 import_rdns_mark(const struct import_rdns *);
+void	 import_rdns_discard_from(struct import_rdns *, size_t mark);
 
 #endif

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <expat.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ struct ingest_xml {
 	unsigned char	 pend[4];	/* an incomplete UTF-8 sequence */
 	size_t		 npend;
 	bool		 repaired, any_bytes, failed;
+	/* scratch, written before it is read: left out of the zeroing */
 	unsigned char	 out[3 * CHUNK + 16];
 };
 
@@ -189,6 +191,7 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attr)
 {
 	struct ingest_xml *x = ud;
 	const char *n = local(name);
+	size_t nl;
 
 	(void)attr;
 	if (x->done)
@@ -198,7 +201,10 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attr)
 		    "32 elements");
 		return;
 	}
-	snprintf(x->stack[x->depth++], NAMELEN, "%s", n);
+	/* a bounded copy (snprintf() was 5 % of a small report's import) */
+	nl = strnlen(n, NAMELEN - 1);
+	memcpy(x->stack[x->depth], n, nl);
+	x->stack[x->depth++][nl] = '\0';
 	x->ntext = 0;
 	x->text[0] = '\0';
 	if (strcmp(n, "feedback") == 0)
@@ -424,8 +430,11 @@ ingest_xml_new(ingest_report_cb report_cb, ingest_record_cb record_cb,
 {
 	struct ingest_xml *x;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL)
+	/* not calloc(): zeroing the 192 KiB of out[] was a third of the
+	 * instructions of a small report's import */
+	if ((x = malloc(sizeof(*x))) == NULL)
 		return NULL;
+	memset(x, 0, offsetof(struct ingest_xml, out));
 	/* "UTF-8" overrides the declared encoding: see the top. */
 	if ((x->p = XML_ParserCreate("UTF-8")) == NULL) {
 		free(x);

@@ -5,7 +5,17 @@
  * One report is one transaction: store_import_begin() inserts the
  * report row (or finds it already stored: a duplicate, skipped),
  * store_import_record() adds its rows as they stream in, and
- * store_import_end() commits or rolls back.  SQLite (import.c) or
+ * store_import_end() commits or rolls back.
+ *
+ * Batch mode (store_importer_set_batch()): the reports of a batch share
+ * one transaction, each in a SAVEPOINT of its own, so that a report
+ * that fails is undone alone; store_import_end() then only keeps or
+ * undoes the report, and store_import_flush() commits the batch (with
+ * HistoryDurability full, synchronously).  Until the flush returns
+ * STORE_OK nothing of the batch is stored: the caller reports the
+ * batch's reports as stored only then.  A process killed before the
+ * flush leaves none of the batch; never part of a report.
+ * SQLite (import.c) or
  * PostgreSQL (import_pg.c), told by the URI as for store_open().
  */
 #ifndef DM_STORE_IMPORT_H
@@ -62,6 +72,15 @@ void	 store_importer_close(struct store_importer *);
  * off), for bulk imports. */
 enum store_status store_importer_set_durability(struct store_importer *,
 	    enum store_durability, struct strbuf *err);
+
+/* Batch mode on or off (off by default: a commit per report).  Turn it
+ * off only with nothing pending. */
+void	 store_importer_set_batch(struct store_importer *, bool on);
+/* Whether a batch transaction is open (reports kept but not stored). */
+bool	 store_import_pending(const struct store_importer *);
+/* Commit the open batch, if any.  On error nothing of it is stored. */
+enum store_status store_import_flush(struct store_importer *,
+	    struct strbuf *err);
 
 /* Begin a report: STORE_OK and *duplicate=false with a transaction
  * open; STORE_OK and *duplicate=true when (org_name, report_id, domain)

@@ -4,7 +4,11 @@
  * Same shape as the SQLite side: one transaction per aggregate report
  * (BEGIN, INSERT ... ON CONFLICT DO NOTHING RETURNING id, the records,
  * the record count, COMMIT), so a report is stored whole or not at
- * all, and a report already stored inserts nothing: a duplicate.
+ * all, and a report already stored inserts nothing: a duplicate.  In
+ * batch mode the transaction is the batch's (BEGIN at its first
+ * report, COMMIT in import_pg_flush()) and each report a SAVEPOINT in
+ * it, rolled back alone when the report fails (PostgreSQL aborts the
+ * whole transaction on an error otherwise).
  * Statements are prepared once per connection.  Text that is not
  * valid UTF-8 (an 8-bit Subject of a failure report) has its bad
  * bytes replaced by '?', since PostgreSQL refuses it in TEXT columns.
@@ -24,7 +28,8 @@
 struct import_pg {
 	PGconn	*c;
 	char	 report[24];		/* the open report's id */
-	bool	 open;
+	bool	 open;			/* a report (or its savepoint) */
+	bool	 batch, txn;		/* batch mode; its transaction open */
 	struct strbuf pv[NPARAMS];	/* parameter values, UTF-8 checked */
 };
 
@@ -137,7 +142,7 @@ import_pg_close(struct import_pg *p)
 
 	if (p == NULL)
 		return;
-	if (p->open) {
+	if (p->open || p->txn) {
 		PGresult *r = PQexec(p->c, "ROLLBACK");
 		PQclear(r);
 	}
@@ -224,6 +229,54 @@ import_pg_set_durability(struct import_pg *p, bool relaxed,
 	    "SET synchronous_commit = on", err) ? STORE_OK : STORE_ERR_CONFIG;
 }
 
+void
+import_pg_set_batch(struct import_pg *p, bool on)
+{
+	p->batch = on;
+}
+
+bool
+import_pg_pending(const struct import_pg *p)
+{
+	return p->txn;
+}
+
+enum store_status
+import_pg_flush(struct import_pg *p, struct strbuf *err)
+{
+	if (!p->txn)
+		return STORE_OK;
+	p->txn = false;
+	if (simple(p, "COMMIT", err))
+		return STORE_OK;
+	simple(p, "ROLLBACK", NULL);
+	return STORE_ERR_WRITE;
+}
+
+/* A report's transaction: its own, or a savepoint in the batch's. */
+static bool
+report_open(struct import_pg *p, struct strbuf *err)
+{
+	if (!p->batch)
+		return simple(p, "BEGIN", err);
+	if (!p->txn) {
+		if (!simple(p, "BEGIN", err))
+			return false;
+		p->txn = true;
+	}
+	return simple(p, "SAVEPOINT report", err);
+}
+
+/* Keep (commit) or undo the open report. */
+static bool
+report_close(struct import_pg *p, bool keep, struct strbuf *err)
+{
+	if (!p->batch)
+		return simple(p, keep ? "COMMIT" : "ROLLBACK", err);
+	return simple(p, keep ? "RELEASE SAVEPOINT report" :
+	    "ROLLBACK TO SAVEPOINT report; RELEASE SAVEPOINT report", err);
+}
+
 enum store_status
 import_pg_begin(struct import_pg *p, const struct store_agg_report *a,
     bool *duplicate, struct strbuf *err)
@@ -232,7 +285,7 @@ import_pg_begin(struct import_pg *p, const struct store_agg_report *a,
 	PGresult *r;
 
 	*duplicate = false;
-	if (!simple(p, "BEGIN", err))
+	if (!report_open(p, err))
 		return STORE_ERR_WRITE;
 	p->open = true;
 	v[0] = param(p, 0, a->org_name);
@@ -310,11 +363,11 @@ import_pg_end(struct import_pg *p, bool commit, uint64_t nrecords,
 		if ((r = run(p, "upd_count", 2, v, PGRES_COMMAND_OK, err)) !=
 		    NULL) {
 			PQclear(r);
-			if (simple(p, "COMMIT", err))
+			if (report_close(p, true, err))
 				return STORE_OK;
 		}
 	}
-	simple(p, "ROLLBACK", NULL);
+	report_close(p, false, NULL);
 	return commit ? STORE_ERR_WRITE : STORE_OK;
 }
 
@@ -336,11 +389,19 @@ import_pg_failure(struct import_pg *p, const struct store_failure_report *f,
 	for (i = 0; i < 22; i++)
 		v[i] = i == 3 ? param_i(p, i, (int64_t)f->arrival) :
 		    param(p, i, s[i]);
-	if ((r = run(p, "ins_failure", 22, v, PGRES_COMMAND_OK, err)) ==
-	    NULL)
+	/* its own implicit transaction, or a savepoint in the batch's */
+	if (p->batch && !report_open(p, err))
 		return STORE_ERR_WRITE;
+	if ((r = run(p, "ins_failure", 22, v, PGRES_COMMAND_OK, err)) ==
+	    NULL) {
+		if (p->batch)
+			report_close(p, false, NULL);
+		return STORE_ERR_WRITE;
+	}
 	*duplicate = strcmp(PQcmdTuples(r), "0") == 0;
 	PQclear(r);
+	if (p->batch && !report_close(p, true, err))
+		return STORE_ERR_WRITE;
 	return STORE_OK;
 }
 

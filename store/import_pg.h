@@ -14,6 +14,9 @@ struct import_pg *import_pg_open(const char *uri, enum store_status *st,
 void	 import_pg_close(struct import_pg *);
 enum store_status import_pg_set_durability(struct import_pg *, bool relaxed,
 	    struct strbuf *err);
+void	 import_pg_set_batch(struct import_pg *, bool on);
+bool	 import_pg_pending(const struct import_pg *);
+enum store_status import_pg_flush(struct import_pg *, struct strbuf *);
 enum store_status import_pg_begin(struct import_pg *,
 	    const struct store_agg_report *, bool *duplicate,
 	    struct strbuf *err);

@@ -2,8 +2,9 @@
 # test_pgsql_import.sh - `dmarcctl import` into PostgreSQL (a private
 # cluster, pgsql-fixture.sh): the same corpus files give the same rows as
 # in SQLite, one transaction per report (a report refused mid-way leaves
-# nothing), re-import is idempotent (ON CONFLICT DO NOTHING), failure
-# reports with 8-bit headers are stored, and owned_domains works there.
+# nothing; in a batch, its savepoint alone is undone), re-import is
+# idempotent (ON CONFLICT DO NOTHING), failure reports with 8-bit
+# headers are stored, and owned_domains works there.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -66,6 +67,26 @@ check "8-bit subject: bad bytes replaced" "$(pg_sql "SELECT COUNT(*) FROM failur
 "$ctl" -c "$conf" import --any-domain --database "$PG_URI" "$tmp/cap.xml" > "$tmp/cap.txt" 2>&1
 check "over the record cap: rejected" "$(grep -c 'rejected: .*more than 500000 records' "$tmp/cap.txt")" 1
 check "over the record cap: rolled back" "$(pg_sql "SELECT COUNT(*) FROM agg_reports WHERE org_name = 'big'")/$(pg_sql "SELECT COUNT(*) FROM agg_records WHERE source_ip = '192.0.2.1' AND count = 1 AND disposition = ''")" "0/0"
+
+# a batch (one transaction, a savepoint per report) with the cap report
+# in its middle: it is rolled back alone, the others are stored, and a
+# copy inside the same batch is a duplicate
+mkdir -p "$tmp/batch"
+for f in "$tmp"/in/*.xml; do
+	case $f in *large-example*|*cap*) continue;; esac
+	sed 's,<report_id>\([^<]*\)</report_id>,<report_id>batch-\1</report_id>,' "$f" > "$tmp/batch/a-$(basename "$f")"
+done
+cp "$tmp/cap.xml" "$tmp/batch/m-cap.xml"
+for f in "$tmp"/batch/a-*.xml; do cp "$f" "$tmp/batch/z-$(basename "$f")"; break; done
+pg_sql "DELETE FROM agg_records; DELETE FROM agg_reports" > /dev/null
+"$ctl" -c "$conf" import --any-domain --database "$PG_URI" "$tmp/batch" > "$tmp/batch.txt" 2>&1
+stored=$(grep -c ': stored report' "$tmp/batch.txt")
+check "batch: the cap report rejected alone" "$(grep -c 'm-cap.xml: rejected: .*more than 500000 records' "$tmp/batch.txt")" 1
+check "batch: the copy in the same batch a duplicate" "$(grep -c 'z-a-.*: duplicate report' "$tmp/batch.txt")" 1
+check "batch: the others stored" "$(pg_sql "SELECT COUNT(*) FROM agg_reports")" "$stored"
+check "batch: some stored" "$([ "$stored" -gt 5 ] && echo yes)" yes
+check "batch: every report whole, nothing of the cap report" \
+    "$(pg_sql "SELECT COUNT(*) FROM agg_reports r WHERE nrecords != (SELECT COUNT(*) FROM agg_records c WHERE c.report = r.id) OR org_name = 'big'")/$(pg_sql "SELECT COUNT(*) FROM agg_records WHERE source_ip = '192.0.2.1' AND count = 1 AND disposition = ''")" "0/0"
 
 # ownership from the database
 "$ctl" -c "$conf" domain --database "$PG_URI" add foo-bar.io "ops" > /dev/null
