@@ -309,17 +309,21 @@ out:
 static int
 has_history(struct store_alerts *a, const char *domain, int64_t last)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct dbq_param b[2];
+	struct dbq_rows *st;
+	int rc = -1;
 
-	if (sqlite3_prepare_v2(a->db, "SELECT EXISTS (SELECT 1 FROM "
+	b[0] = text_param(domain);
+	b[1] = int_param(last);
+	if ((st = dbq_query(a->db, "SELECT CASE WHEN EXISTS (SELECT 1 FROM "
 	    "agg_reports WHERE domain = ?1 AND ((begin_ts + end_ts) / 2) / "
-	    "86400 < ?2)", -1, &st, NULL) != SQLITE_OK)
+	    "86400 < ?2) THEN 1 ELSE 0 END", b, 2)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, last);
-	rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_finalize(st);
+	if (dbq_next(st))
+		rc = (int)dbq_int(st, 0);
+	if (dbq_rows_failed(st))
+		rc = -1;
+	dbq_rows_free(st);
 	return rc;
 }
 
@@ -329,6 +333,7 @@ store_alerts_detect(struct store_alerts *a, const struct alerts_config *c,
 {
 	struct dbq_param b[1];
 	struct dbq_rows *st = NULL;
+	int rc;
 
 	*nnew = 0;
 	/* SQLite: take the write lock now, not at the first insert. */
