@@ -28,6 +28,9 @@
  * the report is on disk (HistoryDurability full), and reverse DNS is
  * looked up only then.  --imap and stdin commit each message before
  * its outcome is acted on (the message moved, Postfix answered).
+ * Past its first QUEUE_AFTER records, a report's records are stored by
+ * a second thread while this one parses on (import_queue.h); the
+ * queue is drained before the report's outcome is decided.
  * Exit (sysexits): EX_OK; EX_DATAERR when an input was rejected (but
  * EX_OK when reading stdin, so that Postfix does not bounce a report
  * we cannot use back to its sender); EX_TEMPFAIL when the database
@@ -52,6 +55,7 @@
 
 #include "cli/cli.h"
 #include "cli/import.h"
+#include "cli/import_queue.h"
 #include "cli/import_rdns.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -63,6 +67,8 @@
 #define PROGRESS_MIN	5	/* inputs before a progress bar is drawn */
 #define BATCH_INPUTS	256	/* inputs per group commit, at most */
 #define BATCH_MS	250	/* and the longest a batch stays open */
+#define QUEUE_AFTER	32	/* records of a report stored in line; the
+				 * rest by the queue's thread */
 
 /* An output line held until its batch is committed. */
 struct held {
@@ -72,6 +78,7 @@ struct held {
 
 struct imp {
 	struct store_importer *im;
+	struct import_queue *queue;	/* a large report's records */
 	struct ingest_handlers h;	/* the callbacks below, ctx this */
 	struct import_rdns *rdns;
 	bool	 json, any_domain, progress;
@@ -156,19 +163,13 @@ on_record(const struct ingest_report *r, const struct ingest_record *c,
     void *ctx)
 {
 	struct imp *m = ctx;
-	struct store_agg_record a = {
-		.source_ip = c->source_ip, .count = c->count,
-		.disposition = c->disposition, .eval_dkim = c->dkim,
-		.eval_spf = c->spf, .reasons = c->reasons,
-		.header_from = c->header_from,
-		.envelope_from = c->envelope_from,
-		.envelope_to = c->envelope_to,
-		.spf_results = c->spf_results,
-		.dkim_results = c->dkim_results,
-	};
 
 	m->rep.nrecords = r->nrecords;
-	m->sst = store_import_record(m->im, &a, &m->serr);
+	/* past the first few records, parsing and storing overlap */
+	if (r->nrecords > QUEUE_AFTER && m->queue != NULL)
+		m->sst = import_queue_put(m->queue, c, &m->serr);
+	else
+		m->sst = import_record_store(m->im, c, &m->serr);
 	if (m->sst == STORE_OK && m->rdns != NULL)
 		import_rdns_note(m->rdns, c->source_ip);
 	return m->sst == STORE_OK ? 0 : -1;
@@ -398,6 +399,16 @@ conclude(struct imp *m, const char *name, enum ingest_status is,
 {
 	unsigned long stored_before = m->stored;
 	enum import_outcome o;
+	enum store_status qs;
+
+	/* the queue's records first: the importer is ours again after */
+	if (m->queue != NULL && (qs = import_queue_drain(m->queue,
+	    m->sst == STORE_OK ? &m->serr : NULL)) != STORE_OK) {
+		if (m->sst == STORE_OK)
+			m->sst = qs;
+		if (is == INGEST_OK)
+			is = INGEST_ERR_CALLBACK;
+	}
 
 	if (is == INGEST_ERR_CALLBACK && m->duplicate && m->sst == STORE_OK) {
 		m->duplicates++;
@@ -845,8 +856,10 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (rdns)
 		m.rdns = import_rdns_new(ctx, m.im);
+	m.queue = import_queue_new(m.im);	/* NULL: records in line */
 	if (io.url != NULL) {
 		rc = import_imap(ctx, &m, &io, db);
+		import_queue_free(m.queue);
 		import_rdns_free(m.rdns);
 		store_importer_close(m.im);
 		for (i = 0; i < m.nowned; i++)
@@ -881,8 +894,10 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 			import_file(&m, in.v[i]);
 		fflush(stdout);
 		free(in.v[i]);
-		if (m.fatal)
-			break;		/* the database is gone: stop */
+		if (m.fatal) {
+			i++;		/* the database is gone: stop */
+			break;
+		}
 	}
 	for (; i < in.n; i++)
 		free(in.v[i]);
@@ -895,6 +910,7 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		fputc('\n', stderr);
 	}
 	fflush(stdout);
+	import_queue_free(m.queue);
 	import_rdns_free(m.rdns);
 	store_importer_close(m.im);
 	alerts_after_import(ctx, db, since);

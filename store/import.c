@@ -92,7 +92,10 @@ store_importer_open(const char *uri, enum store_status *st,
 		goto fail;
 	}
 	sqlite3_busy_timeout(im->db, STORE_BUSY_MS);
-	sqlite3_exec(im->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	/* foreign_keys stays off on this connection: the only child rows
+	 * it writes are agg_records under the agg_reports row it has just
+	 * inserted, and the check (a parent lookup and a statement journal
+	 * per record) was a tenth of a large report's import */
 	if (sqlite3_prepare_v2(im->db, "INSERT OR IGNORE INTO agg_reports "
 	    "(org_name, email, extra_contact, report_id, domain, begin_ts, "
 	    "end_ts, version, adkim, aspf, p, sp, np, pct, fo, testing, "

@@ -110,5 +110,26 @@ check "kill -9, then again: the set complete" \
 check "kill -9, then again: the rest stored, the others duplicates" \
     "$(grep -c ': stored report' "$tmp/kill2.txt")/$(grep -c ': duplicate report' "$tmp/kill2.txt")" "$((4000 - got))/$got"
 
+# --- a record the database refuses --------------------------------------
+# A trigger makes SQLite refuse one record of the 2,286-record report:
+# the 5th (stored in line) and the 1,500th (stored by the queue's thread
+# while the parser goes on).  Either way the report is an error, none of
+# its records stays, and the import stops with EX_TEMPFAIL.
+for pos in 5 1500; do
+	ip=$(grep -o '<source_ip>[^<]*</source_ip>' "$large" | sed -n "${pos}p" |
+	    sed 's/<[^>]*>//g')
+	db=$tmp/refuse$pos.db
+	imp --database "$db" /dev/null > /dev/null 2>&1
+	q "$db" "CREATE TRIGGER refuse BEFORE INSERT ON agg_records WHEN NEW.source_ip = '$ip' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+	imp --database "$db" "$large" "$b/r000001.xml" > "$tmp/refuse$pos.txt" 2>&1
+	rc=$?
+	sed 's/^/# /' "$tmp/refuse$pos.txt"
+	check "record $pos refused: exit 75" "$rc" 75
+	check "record $pos refused: an error line naming the cause" \
+	    "$(grep -c 'large-example.com.*: error: .*refused by the test' "$tmp/refuse$pos.txt")" 1
+	check "record $pos refused: nothing of the report stored" \
+	    "$(q "$db" "SELECT COUNT(*) FROM agg_reports")/$(q "$db" "SELECT COUNT(*) FROM agg_records")" "0/0"
+done
+
 echo "1..$n"
 exit $fail
