@@ -65,6 +65,7 @@
 #define CMD_OPTNEG	'O'
 #define CMD_QUIT	'Q'
 #define CMD_RCPT	'R'
+#define CMD_DATA	'T'
 
 /* Replies (milter to MTA). */
 #define RPL_ACCEPT	'a'
@@ -86,11 +87,13 @@
 #define P_NOHDRS	0x000020UL
 #define P_NOEOH		0x000040UL
 #define P_NR_HDR	0x000080UL
+#define P_NODATA	0x000200UL
 #define P_SKIP		0x000400UL
 #define P_NR_CONN	0x001000UL
 #define P_NR_HELO	0x002000UL
 #define P_NR_MAIL	0x004000UL
 #define P_NR_RCPT	0x008000UL
+#define P_NR_DATA	0x010000UL
 #define P_NR_EOH	0x040000UL
 #define P_NR_BODY	0x080000UL
 #define P_HDR_LEADSPC	0x100000UL
@@ -623,6 +626,7 @@ message_to(struct mconn *m, struct pkt *p, struct worker *w,
 	    mail_from, "{mail_host}", "", "{mail_mailer}", "smtp", NULL };
 	const char *rcpt_macros[] = { "{rcpt_addr}", rcpt_to, "{rcpt_host}",
 	    "", "{rcpt_mailer}", "smtp", NULL };
+	const char *data_macros[] = { "i", qid, NULL };
 	const char *eoh_macros[] = { "i", qid, NULL };
 	size_t i, off;
 	int c;
@@ -644,6 +648,14 @@ message_to(struct mconn *m, struct pkt *p, struct worker *w,
 		pkt_start(p, CMD_RCPT);
 		pkt_str(p, to);
 		c = step(m, p, m->pflags & P_NR_RCPT, w, q);
+		if (!settle(m, c, p, out) || m->done)
+			return *out != OUT_ERROR;
+	}
+	if (!(m->pflags & P_NODATA)) {
+		if (!send_macros(m, p, CMD_DATA, ST_DATA, data_macros))
+			return false;
+		pkt_start(p, CMD_DATA);
+		c = step(m, p, m->pflags & P_NR_DATA, w, q);
 		if (!settle(m, c, p, out) || m->done)
 			return *out != OUT_ERROR;
 	}

@@ -7,12 +7,15 @@
  *
  * It negotiates as milter/milter.c does (the same actions, skipped
  * steps, no-reply steps, leading header spaces and macro lists), so the
- * MTA side of the conversation is the same.  Runs in the foreground;
+ * MTA side of the conversation is the same: on an inet socket it
+ * answers every command, on a unix socket it skips RCPT and DATA and
+ * answers no header, as dmarcd does (milter/milter.c says why).  Runs in the foreground;
  * SIGTERM stops it (libmilter's signal thread).
  */
 #include "config.h"
 
 #include <libmilter/mfapi.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 
 static char syms_envfrom[] = "i {auth_authen}";
 static char syms_eom[] = "i";
+static bool reply_all;		/* an inet socket */
 
 static unsigned long
 pflags_of(SMFICTX *ctx)
@@ -43,9 +47,12 @@ noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	const unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
 	    SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
-	const unsigned long proto = SMFIP_NORCPT | SMFIP_NOUNKNOWN |
-	    SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN | SMFIP_NR_HELO |
+	const unsigned long nr = SMFIP_NR_CONN | SMFIP_NR_HELO |
 	    SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+	const unsigned long skip = SMFIP_NORCPT | SMFIP_NOUNKNOWN |
+	    SMFIP_NODATA;
+	const unsigned long proto = SMFIP_HDR_LEADSPC |
+	    (reply_all ? 0 : nr | skip);
 	unsigned long *p = smfi_getpriv(ctx);
 
 	(void)f2;
@@ -159,6 +166,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: noop_milter -p SOCKET\n");
 		return EX_USAGE;
 	}
+	reply_all = strncmp(sock, "unix:", 5) != 0 &&
+	    strncmp(sock, "local:", 6) != 0;
 	if (strncmp(sock, "unix:", 5) == 0)
 		unlink(sock + 5);
 	if (smfi_register(noop_desc) != MI_SUCCESS ||

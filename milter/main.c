@@ -480,6 +480,7 @@ main(int argc, char **argv)
 		    "anyway, records go to HistorySpool %s until it is back",
 		    strbuf_cstr(&err), fixed.spool);
 	milter_daemon.store_wait = fixed.history_full;
+	milter_daemon.reply_all = socket_path() == NULL;
 	res = resolver_new();
 	milter_daemon.resolver = res;
 	verify_config_init(&vc);

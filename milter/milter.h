@@ -15,6 +15,7 @@ struct milter_daemon {
 	struct verify_engine *engine;
 	struct store *store;
 	bool	 store_wait;		/* HistoryDurability full */
+	bool	 reply_all;		/* an inet Socket: see milter.c */
 	struct dns_resolver *resolver;	/* failure report destinations */
 };
 
