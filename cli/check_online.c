@@ -388,20 +388,6 @@ done:
 	return rc;
 }
 
-static bool
-has_errors(const struct check_report *rep)
-{
-	size_t i;
-
-	for (i = 0; i < rep->grade->nissues; i++)
-		if (rep->grade->issues[i].severity <= GRADE_SEV_HIGH)
-			return true;
-	for (i = 0; i < rep->nissues; i++)
-		if (rep->issues[i].info->severity <= GRADE_SEV_HIGH)
-			return true;
-	return false;
-}
-
 /*
  * The issues that only say where the domain stands on the progression
  * (none, quarantine, reject): they are what the verdict reports, not
@@ -415,18 +401,24 @@ is_progression(const char *code)
 	    strcmp(code, "dmarc_low_pct") == 0;
 }
 
-/* Errors (critical, high) other than the progression ones. */
+/*
+ * The issues of rep, the grader's and the online check's, of severity
+ * sev or worse; with no_progression, not counting the grader's
+ * progression ones.
+ */
 static size_t
-blocking_errors(const struct check_report *rep)
+count_issues(const struct check_report *rep, enum grade_severity sev,
+    bool no_progression)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < rep->grade->nissues; i++)
-		if (rep->grade->issues[i].severity <= GRADE_SEV_HIGH &&
-		    !is_progression(rep->grade->issues[i].code))
+		if (rep->grade->issues[i].severity <= sev &&
+		    !(no_progression &&
+		    is_progression(rep->grade->issues[i].code)))
 			n++;
 	for (i = 0; i < rep->nissues; i++)
-		if (rep->issues[i].info->severity <= GRADE_SEV_HIGH)
+		if (rep->issues[i].info->severity <= sev)
 			n++;
 	return n;
 }
@@ -541,7 +533,7 @@ check_verdict(const struct check_report *rep)
 	const struct check_history *h = &rep->hist;
 	struct strbuf v = STRBUF_INIT;
 	const char *next = "quarantine";
-	size_t errors = blocking_errors(rep);
+	size_t errors = count_issues(rep, GRADE_SEV_HIGH, true);
 
 	if (!g->valid) {
 		strbuf_appends(&v, "not protected: publish a valid DMARC "
@@ -616,20 +608,11 @@ check_score(const struct check_report *rep)
 static int
 check_exit(const struct check_report *rep)
 {
-	size_t i;
-	int rc = EX_OK;
-
 	if (rep->dns_failed)
 		return EX_TEMPFAIL;
-	if (has_errors(rep))
+	if (count_issues(rep, GRADE_SEV_HIGH, false) > 0)
 		return 2;
-	for (i = 0; i < rep->grade->nissues; i++)
-		if (rep->grade->issues[i].severity <= GRADE_SEV_LOW)
-			rc = 1;
-	for (i = 0; i < rep->nissues; i++)
-		if (rep->issues[i].info->severity <= GRADE_SEV_LOW)
-			rc = 1;
-	return rc;
+	return count_issues(rep, GRADE_SEV_LOW, false) > 0 ? 1 : EX_OK;
 }
 
 static void

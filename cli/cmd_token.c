@@ -192,8 +192,16 @@ token_do_list(struct dbq *db, bool json)
 	return rc;
 }
 
-int
-cmd_token(struct cli_ctx *ctx, int argc, char **argv)
+struct token_opts {
+	const char *domains, *uri;
+	bool	 json;
+};
+
+/* getopt_long() over argv with optstring into *o: -1 at the end of the
+ * options, or the first that is not one of o's ('h', '?'). */
+static int
+token_getopt(int argc, char **argv, const char *optstring,
+    struct token_opts *o)
 {
 	static const struct option opts[] = {
 		{ "domains", required_argument, NULL, 'D' },
@@ -202,56 +210,53 @@ cmd_token(struct cli_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			o->domains = optarg;
+			break;
+		case 'd':
+			o->uri = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		default:
+			return ch;
+		}
+	}
+	return -1;
+}
+
+int
+cmd_token(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct token_opts o = { NULL, NULL, false };
 	struct strbuf err = STRBUF_INIT;
-	const char *domains = NULL, *uri = NULL, *verb;
-	bool json = false;
+	const char *verb;
 	struct dbq *db;
 	int ch, rc = EX_OK;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'D':
-			domains = optarg;
-			break;
-		case 'd':
-			uri = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EX_OK;
-		default:
-			usage(stderr);
-			return EX_USAGE;
-		}
+	if ((ch = token_getopt(argc, argv, "+h", &o)) == 'h') {
+		usage(stdout);
+		return EX_OK;
 	}
-	/* Options may also follow the verb and the name. */
-	if (optind >= argc) {
+	if (ch != -1 || optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;
 	}
 	verb = argv[optind];
 	argc -= optind;
 	argv += optind;
+	/* Options may also follow the verb and the name; -h there is a
+	 * usage error. */
 	optind = 0;		/* a new argv: glibc re-initializes */
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'D':
-			domains = optarg;
-			break;
-		case 'd':
-			uri = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			usage(stderr);
-			return EX_USAGE;
-		}
+	if (token_getopt(argc, argv, "h", &o) != -1) {
+		usage(stderr);
+		return EX_USAGE;
 	}
 	argc -= optind;
 	argv += optind;
@@ -265,18 +270,18 @@ cmd_token(struct cli_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (uri == NULL && (uri = conf_str(ctx->conf, "HistoryDatabase")) ==
-	    NULL) {
+	if (o.uri == NULL && (o.uri = conf_str(ctx->conf,
+	    "HistoryDatabase")) == NULL) {
 		cli_error("token", "no HistoryDatabase in the configuration "
 		    "and no --database");
 		return EX_CONFIG;
 	}
-	if ((db = open_db(uri, &rc)) == NULL)
+	if ((db = open_db(o.uri, &rc)) == NULL)
 		return rc;
 	if (strcmp(verb, "add") == 0)
-		rc = token_do_add(db, argv[0], domains, json);
+		rc = token_do_add(db, argv[0], o.domains, o.json);
 	else if (strcmp(verb, "list") == 0)
-		rc = token_do_list(db, json);
+		rc = token_do_list(db, o.json);
 	else {
 		switch (token_revoke(db, argv[0], &err)) {
 		case TOKEN_OK:

@@ -37,22 +37,6 @@ dberr(struct store_alerts *a, const char *what, struct strbuf *err)
 	return STORE_ERR_WRITE;
 }
 
-static struct dbq_param
-text_param(const char *s)
-{
-	struct dbq_param p = { s, 0, true };
-
-	return p;
-}
-
-static struct dbq_param
-int_param(int64_t i)
-{
-	struct dbq_param p = { NULL, i, false };
-
-	return p;
-}
-
 struct store_alerts *
 store_alerts_open(const char *uri, enum store_status *st,
     struct strbuf *err)
@@ -101,12 +85,12 @@ add(struct store_alerts *a, const char *domain, const char *kind,
 		strbuf_release(&dedup);
 		return -1;
 	}
-	b[0] = text_param(domain);
-	b[1] = text_param(kind);
-	b[2] = text_param(subject);
-	b[3] = text_param(strbuf_cstr(&dedup));
-	b[4] = text_param(detail);
-	b[5] = int_param((int64_t)time(NULL));
+	b[0] = dbq_param_text(domain);
+	b[1] = dbq_param_text(kind);
+	b[2] = dbq_param_text(subject);
+	b[3] = dbq_param_text(strbuf_cstr(&dedup));
+	b[4] = dbq_param_text(detail);
+	b[5] = dbq_param_int((int64_t)time(NULL));
 	st = dbq_exec(a->db, "INSERT INTO alerts (domain, kind, subject, "
 	    "dedup_key, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 	    "ON CONFLICT DO NOTHING", b, 6, &changed);
@@ -154,9 +138,9 @@ detect_new_sources(struct store_alerts *a, const struct alerts_config *c,
 	    "(SELECT 1 FROM r WHERE day < ?2) ORDER BY subject",
 	    dbq_is_pgsql(a->db) ? "string_agg(DISTINCT ip, ',')" :
 	    "group_concat(DISTINCT ip)");
-	b[0] = text_param(domain);
-	b[1] = int_param(last);
-	b[2] = int_param(c->new_source_min);
+	b[0] = dbq_param_text(domain);
+	b[1] = dbq_param_int(last);
+	b[2] = dbq_param_int(c->new_source_min);
 	if (strbuf_failed(&sql) ||
 	    (st = dbq_query(a->db, strbuf_cstr(&sql), b, 3)) == NULL)
 		goto out;
@@ -198,9 +182,9 @@ detect_pass_rate(struct store_alerts *a, const struct alerts_config *c,
 	char day[16];
 	int ret = -1;
 
-	b[0] = text_param(domain);
-	b[1] = int_param(last);
-	b[2] = int_param(last - 7);
+	b[0] = dbq_param_text(domain);
+	b[1] = dbq_param_int(last);
+	b[2] = dbq_param_int(last - 7);
 	if ((st = dbq_query(a->db, REPORTS_CTE "SELECT "
 	    "COALESCE(SUM(CASE WHEN r.day = ?2 THEN c.count END), 0), "
 	    "COALESCE(SUM(CASE WHEN r.day = ?2 AND " PASS_EXPR " THEN c.count "
@@ -255,10 +239,10 @@ detect_dkim_failing(struct store_alerts *a, const struct alerts_config *c,
 	char day[16];
 	int ret = -1;
 
-	b[0] = text_param(domain);
-	b[1] = int_param(last);
-	b[2] = int_param(c->dkim_fail_min);
-	b[3] = int_param(last - 7);
+	b[0] = dbq_param_text(domain);
+	b[1] = dbq_param_int(last);
+	b[2] = dbq_param_int(c->dkim_fail_min);
+	b[3] = dbq_param_int(last - 7);
 	if ((st = dbq_query(a->db, REPORTS_CTE ", s AS (SELECT "
 	    "c.source_ip AS ip, "
 	    "COALESCE(SUM(CASE WHEN r.day < ?2 AND " PASS_EXPR " THEN c.count "
@@ -313,8 +297,8 @@ has_history(struct store_alerts *a, const char *domain, int64_t last)
 	struct dbq_rows *st;
 	int rc = -1;
 
-	b[0] = text_param(domain);
-	b[1] = int_param(last);
+	b[0] = dbq_param_text(domain);
+	b[1] = dbq_param_int(last);
 	if ((st = dbq_query(a->db, "SELECT CASE WHEN EXISTS (SELECT 1 FROM "
 	    "agg_reports WHERE domain = ?1 AND ((begin_ts + end_ts) / 2) / "
 	    "86400 < ?2) THEN 1 ELSE 0 END", b, 2)) == NULL)
@@ -340,7 +324,7 @@ store_alerts_detect(struct store_alerts *a, const struct alerts_config *c,
 	if (dbq_exec(a->db, dbq_is_pgsql(a->db) ? "BEGIN" :
 	    "BEGIN IMMEDIATE", NULL, 0, NULL) != DBQ_OK)
 		return dberr(a, "begin", err);
-	b[0] = int_param((int64_t)since);
+	b[0] = dbq_param_int((int64_t)since);
 	if ((st = dbq_query(a->db, "SELECT domain, max(((begin_ts + "
 	    "end_ts) / 2) / 86400) FROM agg_reports GROUP BY domain "
 	    "HAVING max(imported_at) >= ?1 ORDER BY domain", b, 1)) == NULL)
@@ -396,7 +380,7 @@ store_alerts_list(struct store_alerts *a, enum alerts_filter f,
 	    "coalesce(delivered_digest, 0) FROM alerts WHERE %s%s "
 	    "ORDER BY created_at, id", where[f], domain != NULL ?
 	    " AND domain = ?1" : "");
-	b[0] = text_param(domain);
+	b[0] = dbq_param_text(domain);
 	st = strbuf_failed(&q) ? NULL : dbq_query(a->db, strbuf_cstr(&q), b,
 	    domain != NULL ? 1 : 0);
 	strbuf_release(&q);
@@ -433,8 +417,8 @@ store_alerts_mark(struct store_alerts *a, int64_t id, enum alerts_channel ch,
 {
 	struct dbq_param b[2];
 
-	b[0] = int_param((int64_t)when);
-	b[1] = int_param(id);
+	b[0] = dbq_param_int((int64_t)when);
+	b[1] = dbq_param_int(id);
 	if (dbq_exec(a->db, ch == ALERTS_WEBHOOK ?
 	    "UPDATE alerts SET delivered_webhook = ?1 WHERE id = ?2" :
 	    "UPDATE alerts SET delivered_digest = ?1 WHERE id = ?2", b, 2,

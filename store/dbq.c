@@ -234,6 +234,22 @@ dbq_deadline(struct dbq *db, unsigned ms)
 	db->deadline_ms = pgwait_now_ms() + ms;
 }
 
+struct dbq_param
+dbq_param_text(const char *s)
+{
+	struct dbq_param p = { s, 0, true };
+
+	return p;
+}
+
+struct dbq_param
+dbq_param_int(int64_t i)
+{
+	struct dbq_param p = { NULL, i, false };
+
+	return p;
+}
+
 enum dbq_status
 dbq_status(const struct dbq *db)
 {

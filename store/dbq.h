@@ -41,6 +41,10 @@ struct dbq_param {
 struct dbq;
 struct dbq_rows;
 
+/* A text parameter (s borrowed, not copied) and an integer one. */
+struct dbq_param dbq_param_text(const char *s);
+struct dbq_param dbq_param_int(int64_t i);
+
 /* True when uri names a PostgreSQL database (postgres[ql]://...). */
 bool	 dbq_uri_is_pgsql(const char *uri);
 

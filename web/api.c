@@ -12,7 +12,9 @@
  * dialect SQLite and PostgreSQL share (store/dbq.h): no bare boolean sums,
  * every selected column grouped, days as integer division of UTC
  * seconds, sub-selects named; the one difference left (SQLite's
- * INDEXED BY) is chosen by back-end.
+ * INDEXED BY) is chosen by back-end.  An endpoint says what it selects,
+ * its filters and how a row becomes JSON (a row_writer); q_rows_json()
+ * and page_answer() run the queries and write the paging and arrays.
  */
 #include "config.h"
 
@@ -55,7 +57,10 @@ struct sqlq {
 	struct dbq_param b[MAX_BINDS];
 	int	 n;
 	bool	 overflow;
+	char	*scope;		/* q_scope()'s copy of the token's scope */
 };
+
+#define SQLQ_INIT	{ STRBUF_INIT, {{0}}, 0, false, NULL }
 
 static void
 q_sql(struct sqlq *q, const char *s)
@@ -63,30 +68,28 @@ q_sql(struct sqlq *q, const char *s)
 	strbuf_appends(&q->sql, s);
 }
 
+/* Append the next parameter, "?N", bound to p. */
 static void
-q_text(struct sqlq *q, const char *s)
+q_param(struct sqlq *q, struct dbq_param p)
 {
 	if (q->n >= MAX_BINDS) {
 		q->overflow = true;
 		return;
 	}
-	q->b[q->n].s = s;
-	q->b[q->n].is_text = true;
-	q->n++;
+	q->b[q->n++] = p;
 	strbuf_appendf(&q->sql, "?%d", q->n);
+}
+
+static void
+q_text(struct sqlq *q, const char *s)
+{
+	q_param(q, dbq_param_text(s));
 }
 
 static void
 q_int(struct sqlq *q, int64_t v)
 {
-	if (q->n >= MAX_BINDS) {
-		q->overflow = true;
-		return;
-	}
-	q->b[q->n].i = v;
-	q->b[q->n].is_text = false;
-	q->n++;
-	strbuf_appendf(&q->sql, "?%d", q->n);
+	q_param(q, dbq_param_int(v));
 }
 
 static struct dbq_rows *
@@ -97,10 +100,15 @@ q_prepare(struct dbq *db, struct sqlq *q)
 	return dbq_query(db, strbuf_cstr(&q->sql), q->b, q->n);
 }
 
+/* Free what q holds and make it an empty query again. */
 static void
 q_free(struct sqlq *q)
 {
 	strbuf_release(&q->sql);
+	mem_free(q->scope);
+	q->scope = NULL;
+	q->n = 0;
+	q->overflow = false;
 }
 
 /* The answer to a failed query: 503 when the work cap stopped it or
@@ -140,6 +148,26 @@ static void
 json_rate(struct json *j, int64_t part, int64_t whole)
 {
 	json_double(j, whole > 0 ? (double)part / (double)whole : 0.0);
+}
+
+/* "messages", "pass" and "fail" of api.md: m messages, p passing. */
+static void
+json_counts(struct json *j, int64_t m, int64_t p)
+{
+	json_kv_int(j, "messages", m);
+	json_kv_int(j, "pass", p);
+	json_kv_int(j, "fail", m - p);
+}
+
+/* {"pass", "fail"} as the member key: of m messages, p pass. */
+static void
+json_pass_fail(struct json *j, const char *key, int64_t m, int64_t p)
+{
+	json_key(j, key);
+	json_object_begin(j);
+	json_kv_int(j, "pass", p);
+	json_kv_int(j, "fail", m - p);
+	json_object_end(j);
 }
 
 /* Optional string: NULL for "". */
@@ -247,22 +275,22 @@ domain_visible(const struct api_req *r, const char *d)
 	return 0;
 }
 
-/* " AND r.domain IN (...)" for a scoped token; scope copy in *buf. */
+/* " AND r.domain IN (...)" for a scoped token. */
 static void
-q_scope(struct sqlq *q, const char *scope, char **buf)
+q_scope(struct sqlq *q, const char *scope)
 {
 	char *p, *save = NULL;
 	bool first = true;
 
-	*buf = NULL;
 	if (strcmp(scope, "*") == 0)
 		return;
-	if ((*buf = mem_strdup(scope)) == NULL) {
+	mem_free(q->scope);
+	if ((q->scope = mem_strdup(scope)) == NULL) {
 		q->overflow = true;
 		return;
 	}
 	q_sql(q, " AND r.domain IN (");
-	for (p = strtok_r(*buf, " ", &save); p != NULL;
+	for (p = strtok_r(q->scope, " ", &save); p != NULL;
 	    p = strtok_r(NULL, " ", &save)) {
 		if (!first)
 			q_sql(q, ", ");
@@ -297,18 +325,143 @@ count_query(const struct api_req *r, struct sqlq *q, int64_t *n)
 	return row ? 0 : db_fail(r);
 }
 
+/* Writes the current row of st into j; 0, or an HTTP status with the
+ * error body written in place of the answer. */
+typedef int (*row_writer)(struct dbq_rows *st, struct json *j, void *arg);
+
+/*
+ * Run q and write its rows, each by write_row, as the array key of j.
+ * 0, or an HTTP status with the error body written (j is then left as
+ * it was).
+ */
+static int
+q_rows_json(const struct api_req *r, struct sqlq *q, struct json *j,
+    const char *key, row_writer write_row, void *arg)
+{
+	struct dbq_rows *st;
+	int status = 0;
+
+	if ((st = q_prepare(r->db, q)) == NULL)
+		return db_fail(r);
+	json_key(j, key);
+	json_array_begin(j);
+	while (status == 0 && dbq_next(st))
+		status = write_row(st, j, arg);
+	if (status == 0) {
+		json_array_end(j);
+		if (dbq_rows_failed(st))
+			status = db_fail(r);
+	}
+	dbq_rows_free(st);
+	return status;
+}
+
+/*
+ * One paged list of api.md ("Paging") as its endpoint describes it: the
+ * query counting the items, the query listing them in order (without
+ * LIMIT), the array's name and how a row becomes JSON.  more, when not
+ * NULL, writes the members that follow the array.
+ */
+struct page {
+	struct sqlq count, list;
+	const char *key;
+	row_writer row;
+	int	(*more)(const struct api_req *, const struct paging *,
+		    struct json *, void *arg);
+	void	*arg;
+};
+
+/*
+ * The answer to a paged list: {"page", "per_page", "total", key: [...]}
+ * and what more writes.  Frees p's queries.  Returns the HTTP status,
+ * the body written.
+ */
+static int
+page_answer(const struct api_req *r, const struct paging *pg,
+    struct page *p)
+{
+	struct json j;
+	int64_t total;
+	int status;
+
+	q_sql(&p->list, " LIMIT ");
+	q_int(&p->list, pg->per_page);
+	q_sql(&p->list, " OFFSET ");
+	q_int(&p->list, (pg->page - 1) * pg->per_page);
+	if ((status = count_query(r, &p->count, &total)) != 0)
+		goto done;
+	json_init(&j, r->out, false);
+	json_object_begin(&j);
+	paging_json(&j, pg, total);
+	if ((status = q_rows_json(r, &p->list, &j, p->key, p->row,
+	    p->arg)) != 0 || (p->more != NULL &&
+	    (status = p->more(r, pg, &j, p->arg)) != 0))
+		goto done;
+	json_object_end(&j);
+	status = 200;
+done:
+	q_free(&p->count);
+	q_free(&p->list);
+	return status;
+}
+
+/* The filters of /reports: the range, domain, org and token's scope. */
+static void
+reports_where(struct sqlq *q, const struct api_req *r, const struct range *rg,
+    const char *dom, const char *org)
+{
+	q_range(q, rg);
+	if (dom[0] != '\0') {
+		q_sql(q, " AND r.domain = ");
+		q_text(q, dom);
+	}
+	if (org != NULL) {
+		q_sql(q, " AND r.org_name = ");
+		q_text(q, org);
+	}
+	q_scope(q, r->scope);
+}
+
+static int
+report_row(struct dbq_rows *st, struct json *j, void *arg)
+{
+	int64_t msgs = dbq_int(st, 9);
+	int64_t pass = dbq_int(st, 10);
+
+	(void)arg;
+	json_object_begin(j);
+	json_kv_int(j, "id", dbq_int(st, 0));
+	json_kv_string(j, "org_name", dbq_text(st, 1));
+	json_kv_string(j, "report_id", dbq_text(st, 2));
+	json_kv_string(j, "domain", dbq_text(st, 3));
+	json_key(j, "begin");
+	json_ts(j, dbq_int(st, 4));
+	json_key(j, "end");
+	json_ts(j, dbq_int(st, 5));
+	json_counts(j, msgs, pass);
+	json_key(j, "policy");
+	json_object_begin(j);
+	json_kv_string(j, "p", dbq_text(st, 6));
+	json_kv_string(j, "sp", dbq_text(st, 7));
+	json_key(j, "pct");
+	if ((int)dbq_int(st, 8) >= 0)
+		json_int(j, (int)dbq_int(st, 8));
+	else
+		json_null(j);
+	json_object_end(j);
+	json_object_end(j);
+	return 0;
+}
+
 int
 api_reports(const struct api_req *r)
 {
-	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
-	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
-	char dom[WEBQ_MAX_DOMAIN + 2], *sbuf1 = NULL, *sbuf2 = NULL;
+	struct page p = { SQLQ_INIT, SQLQ_INIT, "reports", report_row, NULL,
+		NULL };
+	char dom[WEBQ_MAX_DOMAIN + 2];
 	const char *v, *org;
 	struct range rg;
 	struct paging pg;
-	struct dbq_rows *st = NULL;
-	struct json j;
-	int64_t total;
 	int status;
 
 	if ((status = get_range(r, &rg)) != 0 ||
@@ -327,87 +480,17 @@ api_reports(const struct api_req *r)
 	if (org != NULL && *org == '\0')
 		org = NULL;
 
-	q_sql(&cq, "SELECT COUNT(*) FROM agg_reports r WHERE 1 = 1");
-	q_sql(&lq, "SELECT r.id, r.org_name, r.report_id, r.domain, "
+	q_sql(&p.count, "SELECT COUNT(*) FROM agg_reports r WHERE 1 = 1");
+	reports_where(&p.count, r, &rg, dom, org);
+	q_sql(&p.list, "SELECT r.id, r.org_name, r.report_id, r.domain, "
 	    "r.begin_ts, r.end_ts, r.p, r.sp, r.pct, "
 	    "(SELECT COALESCE(SUM(c.count), 0) FROM agg_records c "
 	    "WHERE c.report = r.id), (SELECT COALESCE(" PASS_SUM ", 0) "
 	    "FROM agg_records c WHERE c.report = r.id) "
 	    "FROM agg_reports r WHERE 1 = 1");
-	q_range(&cq, &rg);
-	q_range(&lq, &rg);
-	if (dom[0] != '\0') {
-		q_sql(&cq, " AND r.domain = ");
-		q_text(&cq, dom);
-		q_sql(&lq, " AND r.domain = ");
-		q_text(&lq, dom);
-	}
-	if (org != NULL) {
-		q_sql(&cq, " AND r.org_name = ");
-		q_text(&cq, org);
-		q_sql(&lq, " AND r.org_name = ");
-		q_text(&lq, org);
-	}
-	q_scope(&cq, r->scope, &sbuf1);
-	q_scope(&lq, r->scope, &sbuf2);
-	q_sql(&lq, " ORDER BY r.begin_ts DESC, r.id LIMIT ");
-	q_int(&lq, pg.per_page);
-	q_sql(&lq, " OFFSET ");
-	q_int(&lq, (pg.page - 1) * pg.per_page);
-
-	if ((status = count_query(r, &cq, &total)) != 0)
-		goto done;
-	if ((st = q_prepare(r->db, &lq)) == NULL) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_init(&j, r->out, false);
-	json_object_begin(&j);
-	paging_json(&j, &pg, total);
-	json_key(&j, "reports");
-	json_array_begin(&j);
-	while (dbq_next(st)) {
-		int64_t msgs = dbq_int(st, 9);
-		int64_t pass = dbq_int(st, 10);
-
-		json_object_begin(&j);
-		json_kv_int(&j, "id", dbq_int(st, 0));
-		json_kv_string(&j, "org_name", dbq_text(st, 1));
-		json_kv_string(&j, "report_id", dbq_text(st, 2));
-		json_kv_string(&j, "domain", dbq_text(st, 3));
-		json_key(&j, "begin");
-		json_ts(&j, dbq_int(st, 4));
-		json_key(&j, "end");
-		json_ts(&j, dbq_int(st, 5));
-		json_kv_int(&j, "messages", msgs);
-		json_kv_int(&j, "pass", pass);
-		json_kv_int(&j, "fail", msgs - pass);
-		json_key(&j, "policy");
-		json_object_begin(&j);
-		json_kv_string(&j, "p", dbq_text(st, 6));
-		json_kv_string(&j, "sp", dbq_text(st, 7));
-		json_key(&j, "pct");
-		if ((int)dbq_int(st, 8) >= 0)
-			json_int(&j, (int)dbq_int(st, 8));
-		else
-			json_null(&j);
-		json_object_end(&j);
-		json_object_end(&j);
-	}
-	if (dbq_rows_failed(st)) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_array_end(&j);
-	json_object_end(&j);
-	status = 200;
-done:
-	dbq_rows_free(st);
-	q_free(&cq);
-	q_free(&lq);
-	mem_free(sbuf1);
-	mem_free(sbuf2);
-	return status;
+	reports_where(&p.list, r, &rg, dom, org);
+	q_sql(&p.list, " ORDER BY r.begin_ts DESC, r.id");
+	return page_answer(r, &pg, &p);
 }
 
 /* Readiness (api.md summary.readiness): see dmarcctl(8) "serve". */
@@ -468,6 +551,22 @@ verdict(const struct readiness *rd, struct strbuf *msg, const char *d)
 	return "monitoring";
 }
 
+static int
+blocking_row(struct dbq_rows *st, struct json *j, void *arg)
+{
+	struct readiness *rd = arg;
+
+	json_object_begin(j);
+	json_kv_string(j, "source_ip", dbq_text(st, 0));
+	json_key(j, "ptr");
+	json_str_or_null(j, dbq_text(st, 1));
+	json_kv_int(j, "messages", dbq_int(st, 2));
+	json_kv_int(j, "fail", dbq_int(st, 3));
+	json_object_end(j);
+	rd->nblocking++;
+	return 0;
+}
+
 /* The failing sources that look legitimate: some of their messages pass
  * DMARC, or some pass SPF or DKIM for any domain (an unaligned sender,
  * e.g. a mailing service), or their PTR's organization is the domain's
@@ -476,9 +575,8 @@ static int
 blocking_sources(const struct api_req *r, const struct range *rg,
     struct json *j, struct readiness *rd)
 {
-	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct dbq_rows *st;
-	int status = 0;
+	struct sqlq q = SQLQ_INIT;
+	int status;
 
 	q_sql(&q, "SELECT c.source_ip, n.ptr, SUM(c.count), SUM(c.count) - "
 	    PASS_SUM ", " PASS_SUM ", n.org FROM agg_records c JOIN "
@@ -505,38 +603,36 @@ blocking_sources(const struct api_req *r, const struct range *rg,
 	q_sql(&q, " AS TEXT)) - length(n.org)) = '.' || n.org)))) "
 	    "ORDER BY 4 DESC, c.source_ip LIMIT ");
 	q_int(&q, API_BLOCKING_MAX);
-	if ((st = q_prepare(r->db, &q)) == NULL) {
-		q_free(&q);
-		return db_fail(r);
-	}
-	json_key(j, "blocking_sources");
-	json_array_begin(j);
-	while (dbq_next(st)) {
-		json_object_begin(j);
-		json_kv_string(j, "source_ip", dbq_text(st, 0));
-		json_key(j, "ptr");
-		json_str_or_null(j, dbq_text(st, 1));
-		json_kv_int(j, "messages", dbq_int(st, 2));
-		json_kv_int(j, "fail", dbq_int(st, 3));
-		json_object_end(j);
-		rd->nblocking++;
-	}
-	json_array_end(j);
-	if (dbq_rows_failed(st))
-		status = db_fail(r);
-	dbq_rows_free(st);
+	status = q_rows_json(r, &q, j, "blocking_sources", blocking_row, rd);
 	q_free(&q);
 	return status;
+}
+
+static int
+daily_row(struct dbq_rows *st, struct json *j, void *arg)
+{
+	struct readiness *rd = arg;
+	int64_t m = dbq_int(st, 1);
+	int64_t p = dbq_int(st, 2);
+	char day[16];
+
+	webq_day_format(dbq_int(st, 0), day, sizeof(day));
+	json_object_begin(j);
+	json_kv_string(j, "date", day);
+	json_counts(j, m, p);
+	json_key(j, "pass_rate");
+	json_rate(j, p, m);
+	json_object_end(j);
+	rd->days++;
+	return 0;
 }
 
 static int
 summary_daily(const struct api_req *r, const struct range *rg,
     struct json *j, struct readiness *rd)
 {
-	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct dbq_rows *st;
-	char day[16];
-	int status = 0;
+	struct sqlq q = SQLQ_INIT;
+	int status;
 
 	q_sql(&q, "SELECT r.begin_ts / 86400, SUM(c.count), " PASS_SUM
 	    " FROM agg_records c JOIN agg_reports r ON c.report = r.id "
@@ -544,31 +640,7 @@ summary_daily(const struct api_req *r, const struct range *rg,
 	q_text(&q, r->domain);
 	q_range(&q, rg);
 	q_sql(&q, " GROUP BY 1 ORDER BY 1");
-	if ((st = q_prepare(r->db, &q)) == NULL) {
-		q_free(&q);
-		return db_fail(r);
-	}
-	json_key(j, "daily");
-	json_array_begin(j);
-	while (dbq_next(st)) {
-		int64_t m = dbq_int(st, 1);
-		int64_t p = dbq_int(st, 2);
-
-		webq_day_format(dbq_int(st, 0), day, sizeof(day));
-		json_object_begin(j);
-		json_kv_string(j, "date", day);
-		json_kv_int(j, "messages", m);
-		json_kv_int(j, "pass", p);
-		json_kv_int(j, "fail", m - p);
-		json_key(j, "pass_rate");
-		json_rate(j, p, m);
-		json_object_end(j);
-		rd->days++;
-	}
-	json_array_end(j);
-	if (dbq_rows_failed(st))
-		status = db_fail(r);
-	dbq_rows_free(st);
+	status = q_rows_json(r, &q, j, "daily", daily_row, rd);
 	q_free(&q);
 	return status;
 }
@@ -578,7 +650,7 @@ static int
 latest_policy(const struct api_req *r, const struct range *rg,
     struct readiness *rd)
 {
-	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	struct sqlq q = SQLQ_INIT;
 	struct dbq_rows *st;
 	bool failed;
 
@@ -605,7 +677,7 @@ latest_policy(const struct api_req *r, const struct range *rg,
 int
 api_summary(const struct api_req *r)
 {
-	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
+	struct sqlq q = SQLQ_INIT;
 	struct strbuf msg = STRBUF_INIT, tail = STRBUF_INIT;
 	struct readiness rd;
 	struct dbq_rows *st = NULL;
@@ -628,8 +700,6 @@ api_summary(const struct api_req *r)
 	if (status != 0)
 		return status;
 
-	memset(&q, 0, sizeof(q));
-	strbuf_init(&q.sql);
 	q_sql(&q, "SELECT COUNT(DISTINCT c.source_ip), "
 	    "COALESCE(SUM(c.count), 0), COALESCE(" PASS_SUM ", 0), "
 	    "COALESCE(SUM(CASE WHEN c.disposition = 'none' THEN c.count "
@@ -660,9 +730,7 @@ api_summary(const struct api_req *r)
 	json_kv_string(&j, "to", day);
 	json_kv_int(&j, "reports", reports);
 	json_kv_int(&j, "sources", v[0]);
-	json_kv_int(&j, "messages", v[1]);
-	json_kv_int(&j, "pass", v[2]);
-	json_kv_int(&j, "fail", v[1] - v[2]);
+	json_counts(&j, v[1], v[2]);
 	json_key(&j, "pass_rate");
 	json_rate(&j, v[2], v[1]);
 	json_key(&j, "fail_rate");
@@ -802,70 +870,75 @@ json_word_list(struct json *j, const char *list)
 	json_array_end(j);
 }
 
+/* The SPF and DKIM domains source_details() gathers from its rows. */
+struct source_domains {
+	struct strbuf spf, dkim;
+	size_t	 nspf, ndkim;
+};
+
+/* A row of source_details(): an org (kind 1), or auth results (0). */
+static int
+source_detail_row(struct dbq_rows *st, struct json *j, void *arg)
+{
+	struct source_domains *sd = arg;
+
+	if ((int)dbq_int(st, 0) == 1)
+		json_string(j, dbq_text(st, 1));
+	else {
+		collect_domains(&sd->spf, dbq_text(st, 1), &sd->nspf);
+		collect_domains(&sd->dkim, dbq_text(st, 2), &sd->ndkim);
+	}
+	return 0;
+}
+
+/*
+ * " FROM" the records of ip for the path's domain in the range.  They
+ * go through the source_ip index (the planner would otherwise walk
+ * every record of the domain for each source).  PostgreSQL has no
+ * INDEXED BY; its planner picks the index itself.
+ */
+static void
+q_source_records(struct sqlq *q, const struct api_req *r,
+    const struct range *rg, const char *ip)
+{
+	q_sql(q, " FROM agg_records c");
+	if (!dbq_is_pgsql(r->db))
+		q_sql(q, " INDEXED BY agg_records_ip");
+	q_sql(q, " JOIN agg_reports r ON c.report = r.id WHERE "
+	    "c.source_ip = ");
+	q_text(q, ip);
+	q_sql(q, " AND r.domain = ");
+	q_text(q, r->domain);
+	q_range(q, rg);
+}
+
 /* spf_domains, dkim_domains and orgs of one source. */
 static int
 source_details(const struct api_req *r, const struct range *rg,
     const char *ip, struct json *j)
 {
-	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct strbuf spf = STRBUF_INIT, dkim = STRBUF_INIT;
-	struct dbq_rows *st = NULL;
-	const char *indexed;
-	size_t nspf = 0, ndkim = 0;
-	int status = 0;
+	struct sqlq q = SQLQ_INIT;
+	struct source_domains sd = { STRBUF_INIT, STRBUF_INIT, 0, 0 };
+	int status;
 
-	/* Both parts are sub-selects so that each keeps its LIMIT; both go
-	 * through the source_ip index (the planner would otherwise walk
-	 * every record of the domain for each source).  PostgreSQL has no
-	 * INDEXED BY; its planner picks the index itself. */
-	indexed = dbq_is_pgsql(r->db) ? "" : " INDEXED BY agg_records_ip";
+	/* Both parts are sub-selects so that each keeps its LIMIT. */
 	q_sql(&q, "SELECT * FROM (SELECT DISTINCT 0, c.spf_results, "
-	    "c.dkim_results FROM agg_records c");
-	q_sql(&q, indexed);
-	q_sql(&q, " JOIN agg_reports r ON c.report = r.id WHERE "
-	    "c.source_ip = ");
-	q_text(&q, ip);
-	q_sql(&q, " AND r.domain = ");
-	q_text(&q, r->domain);
-	q_range(&q, rg);
+	    "c.dkim_results");
+	q_source_records(&q, r, rg, ip);
 	q_sql(&q, " LIMIT 200) AS a UNION ALL SELECT * FROM (SELECT "
-	    "DISTINCT 1, r.org_name, CAST('' AS TEXT) FROM agg_records c");
-	q_sql(&q, indexed);
-	q_sql(&q, " JOIN agg_reports r ON c.report = r.id WHERE "
-	    "c.source_ip = ");
-	q_text(&q, ip);
-	q_sql(&q, " AND r.domain = ");
-	q_text(&q, r->domain);
-	q_range(&q, rg);
+	    "DISTINCT 1, r.org_name, CAST('' AS TEXT)");
+	q_source_records(&q, r, rg, ip);
 	q_sql(&q, " ORDER BY 2 LIMIT 50) AS b");
-	if ((st = q_prepare(r->db, &q)) == NULL) {
-		status = db_fail(r);
-		goto done;
+	if ((status = q_rows_json(r, &q, j, "orgs", source_detail_row,
+	    &sd)) == 0) {
+		json_key(j, "spf_domains");
+		json_word_list(j, strbuf_cstr(&sd.spf));
+		json_key(j, "dkim_domains");
+		json_word_list(j, strbuf_cstr(&sd.dkim));
 	}
-	json_key(j, "orgs");
-	json_array_begin(j);
-	while (dbq_next(st)) {
-		if ((int)dbq_int(st, 0) == 1) {
-			json_string(j, dbq_text(st, 1));
-			continue;
-		}
-		collect_domains(&spf, dbq_text(st, 1), &nspf);
-		collect_domains(&dkim, dbq_text(st, 2), &ndkim);
-	}
-	json_array_end(j);
-	if (dbq_rows_failed(st)) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_key(j, "spf_domains");
-	json_word_list(j, strbuf_cstr(&spf));
-	json_key(j, "dkim_domains");
-	json_word_list(j, strbuf_cstr(&dkim));
-done:
-	dbq_rows_free(st);
 	q_free(&q);
-	strbuf_release(&spf);
-	strbuf_release(&dkim);
+	strbuf_release(&sd.spf);
+	strbuf_release(&sd.dkim);
 	return status;
 }
 
@@ -879,24 +952,59 @@ static const struct {
 	{ "source_ip", "c.source_ip" },
 };
 
+/* What a row of /sources needs to look up its details. */
+struct source_ctx {
+	const struct api_req *r;
+	const struct range *rg;
+};
+
+static int
+source_row(struct dbq_rows *st, struct json *j, void *arg)
+{
+	const struct source_ctx *sc = arg;
+	int64_t m = dbq_int(st, 3);
+	int64_t p = dbq_int(st, 4);
+	char ip[64];
+	int status;
+
+	snprintf(ip, sizeof(ip), "%s", dbq_text(st, 0));
+	json_object_begin(j);
+	json_kv_string(j, "source_ip", ip);
+	json_key(j, "ptr");
+	json_str_or_null(j, dbq_text(st, 1));
+	json_key(j, "ptr_org");
+	json_str_or_null(j, dbq_text(st, 2));
+	json_counts(j, m, p);
+	json_key(j, "pass_rate");
+	json_rate(j, p, m);
+	json_pass_fail(j, "spf", m, dbq_int(st, 7));
+	json_pass_fail(j, "dkim", m, dbq_int(st, 8));
+	json_key(j, "first_seen");
+	json_ts(j, dbq_int(st, 9));
+	json_key(j, "last_seen");
+	json_ts(j, dbq_int(st, 10));
+	if ((status = source_details(sc->r, sc->rg, ip, j)) != 0)
+		return status;
+	json_object_end(j);
+	return 0;
+}
+
 int
 api_sources(const struct api_req *r)
 {
-	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
-	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
+	struct source_ctx sc = { r, NULL };
+	struct page p = { SQLQ_INIT, SQLQ_INIT, "sources", source_row, NULL,
+		&sc };
 	const char *sort = "4", *order = "DESC", *v;
-	struct dbq_rows *st = NULL;
 	struct range rg;
 	struct paging pg;
-	struct json j;
-	char ip[64];
-	int64_t total, m, p;
 	int status;
 	size_t i;
 
 	if ((status = get_range(r, &rg)) != 0 ||
 	    (status = get_paging(r, &pg)) != 0)
 		return status;
+	sc.rg = &rg;
 	if ((v = webq_get(r->q, "sort")) != NULL) {
 		for (i = 0; i < sizeof(source_sorts) / sizeof(source_sorts[0]);
 		    i++)
@@ -921,14 +1029,12 @@ api_sources(const struct api_req *r)
 	if ((status = domain_visible(r, r->domain)) != 0)
 		return status;
 
-	q_sql(&cq, "SELECT COUNT(DISTINCT c.source_ip) FROM agg_records c "
-	    "JOIN agg_reports r ON c.report = r.id WHERE r.domain = ");
-	q_text(&cq, r->domain);
-	q_range(&cq, &rg);
-	if ((status = count_query(r, &cq, &total)) != 0)
-		goto done;
-
-	q_sql(&lq, "SELECT c.source_ip, n.ptr, n.org, SUM(c.count), "
+	q_sql(&p.count, "SELECT COUNT(DISTINCT c.source_ip) FROM "
+	    "agg_records c JOIN agg_reports r ON c.report = r.id WHERE "
+	    "r.domain = ");
+	q_text(&p.count, r->domain);
+	q_range(&p.count, &rg);
+	q_sql(&p.list, "SELECT c.source_ip, n.ptr, n.org, SUM(c.count), "
 	    PASS_SUM ", SUM(c.count) - " PASS_SUM ", CASE WHEN SUM(c.count) "
 	    "> 0 THEN CAST(" PASS_SUM " AS DOUBLE PRECISION) / SUM(c.count) "
 	    "ELSE 0 END, SUM(CASE WHEN c.eval_spf = "
@@ -937,68 +1043,11 @@ api_sources(const struct api_req *r)
 	    "MAX(r.end_ts) FROM agg_records c JOIN agg_reports r ON "
 	    "c.report = r.id LEFT JOIN rdns n ON n.ip = c.source_ip "
 	    "WHERE r.domain = ");
-	q_text(&lq, r->domain);
-	q_range(&lq, &rg);
-	strbuf_appendf(&lq.sql, " GROUP BY c.source_ip, n.ptr, n.org ORDER "
-	    "BY %s %s, "
-	    "c.source_ip LIMIT ", sort, order);
-	q_int(&lq, pg.per_page);
-	q_sql(&lq, " OFFSET ");
-	q_int(&lq, (pg.page - 1) * pg.per_page);
-	if ((st = q_prepare(r->db, &lq)) == NULL) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_init(&j, r->out, false);
-	json_object_begin(&j);
-	paging_json(&j, &pg, total);
-	json_key(&j, "sources");
-	json_array_begin(&j);
-	while (dbq_next(st)) {
-		snprintf(ip, sizeof(ip), "%s", dbq_text(st, 0));
-		m = dbq_int(st, 3);
-		p = dbq_int(st, 4);
-		json_object_begin(&j);
-		json_kv_string(&j, "source_ip", ip);
-		json_key(&j, "ptr");
-		json_str_or_null(&j, dbq_text(st, 1));
-		json_key(&j, "ptr_org");
-		json_str_or_null(&j, dbq_text(st, 2));
-		json_kv_int(&j, "messages", m);
-		json_kv_int(&j, "pass", p);
-		json_kv_int(&j, "fail", m - p);
-		json_key(&j, "pass_rate");
-		json_rate(&j, p, m);
-		json_key(&j, "spf");
-		json_object_begin(&j);
-		json_kv_int(&j, "pass", dbq_int(st, 7));
-		json_kv_int(&j, "fail", m - dbq_int(st, 7));
-		json_object_end(&j);
-		json_key(&j, "dkim");
-		json_object_begin(&j);
-		json_kv_int(&j, "pass", dbq_int(st, 8));
-		json_kv_int(&j, "fail", m - dbq_int(st, 8));
-		json_object_end(&j);
-		json_key(&j, "first_seen");
-		json_ts(&j, dbq_int(st, 9));
-		json_key(&j, "last_seen");
-		json_ts(&j, dbq_int(st, 10));
-		if ((status = source_details(r, &rg, ip, &j)) != 0)
-			goto done;
-		json_object_end(&j);
-	}
-	if (dbq_rows_failed(st)) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_array_end(&j);
-	json_object_end(&j);
-	status = 200;
-done:
-	dbq_rows_free(st);
-	q_free(&cq);
-	q_free(&lq);
-	return status;
+	q_text(&p.list, r->domain);
+	q_range(&p.list, &rg);
+	strbuf_appendf(&p.list.sql, " GROUP BY c.source_ip, n.ptr, n.org "
+	    "ORDER BY %s %s, c.source_ip", sort, order);
+	return page_answer(r, &pg, &p);
 }
 
 static void
@@ -1033,16 +1082,33 @@ json_reasons(struct json *j, const char *text)
 }
 
 static int
-failure_reports(const struct api_req *r, const struct range *rg,
-    const struct paging *pg, struct json *j)
+failure_report_row(struct dbq_rows *st, struct json *j, void *arg)
 {
-	struct sqlq q = { STRBUF_INIT, {{0}}, 0, false };
-	struct dbq_rows *st;
-	int status = 0, k;
 	static const char *const cols[] = { "source_ip", "reporter",
 		"auth_failure", "identity_alignment", "dkim_domain",
 		"dkim_selector", "spf_dns", "original_mail_from",
 		"header_from", "subject", "delivery_result" };
+	int k;
+
+	(void)arg;
+	json_object_begin(j);
+	json_key(j, "arrival");
+	json_ts(j, dbq_int(st, 0));
+	for (k = 0; k < 11; k++)
+		json_kv_string(j, cols[k], dbq_text(st, k + 1));
+	json_object_end(j);
+	return 0;
+}
+
+/* The failure_reports member of /failures: the page's size, newest
+ * first; arg is the range. */
+static int
+failure_reports(const struct api_req *r, const struct paging *pg,
+    struct json *j, void *arg)
+{
+	const struct range *rg = arg;
+	struct sqlq q = SQLQ_INIT;
+	int status;
 
 	q_sql(&q, "SELECT arrival_ts, source_ip, reporter, auth_failure, "
 	    "identity_alignment, dkim_domain, dkim_selector, spf_dns, "
@@ -1055,181 +1121,118 @@ failure_reports(const struct api_req *r, const struct range *rg,
 	q_int(&q, rg->to_ts);
 	q_sql(&q, " ORDER BY arrival_ts DESC, id DESC LIMIT ");
 	q_int(&q, pg->per_page);
-	if ((st = q_prepare(r->db, &q)) == NULL) {
-		q_free(&q);
-		return db_fail(r);
-	}
-	json_key(j, "failure_reports");
-	json_array_begin(j);
-	while (dbq_next(st)) {
-		json_object_begin(j);
-		json_key(j, "arrival");
-		json_ts(j, dbq_int(st, 0));
-		for (k = 0; k < 11; k++)
-			json_kv_string(j, cols[k], dbq_text(st, k + 1));
-		json_object_end(j);
-	}
-	json_array_end(j);
-	if (dbq_rows_failed(st))
-		status = db_fail(r);
-	dbq_rows_free(st);
+	status = q_rows_json(r, &q, j, "failure_reports", failure_report_row,
+	    NULL);
 	q_free(&q);
 	return status;
 }
 
-int
-api_failures(const struct api_req *r)
+static int
+record_row(struct dbq_rows *st, struct json *j, void *arg)
 {
 	static const char *const spf_keys[] = { "domain", "scope", "result",
 		NULL };
 	static const char *const dkim_keys[] = { "domain", "selector",
 		"result", NULL };
-	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
-	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
-	struct dbq_rows *st = NULL;
+
+	(void)arg;
+	json_object_begin(j);
+	json_kv_string(j, "source_ip", dbq_text(st, 0));
+	json_key(j, "ptr");
+	json_str_or_null(j, dbq_text(st, 1));
+	json_kv_int(j, "messages", dbq_int(st, 2));
+	json_kv_string(j, "disposition", dbq_text(st, 3));
+	json_kv_string(j, "header_from", dbq_text(st, 4));
+	json_kv_string(j, "envelope_from", dbq_text(st, 5));
+	json_kv_string(j, "eval_spf", dbq_text(st, 6));
+	json_kv_string(j, "eval_dkim", dbq_text(st, 7));
+	json_key(j, "reasons");
+	json_reasons(j, dbq_text(st, 8));
+	json_key(j, "spf");
+	json_results(j, dbq_text(st, 9), spf_keys);
+	json_key(j, "dkim");
+	json_results(j, dbq_text(st, 10), dkim_keys);
+	json_kv_string(j, "org_name", dbq_text(st, 11));
+	json_kv_string(j, "report_id", dbq_text(st, 12));
+	json_key(j, "begin");
+	json_ts(j, dbq_int(st, 13));
+	json_object_end(j);
+	return 0;
+}
+
+int
+api_failures(const struct api_req *r)
+{
 	struct range rg;
+	struct page p = { SQLQ_INIT, SQLQ_INIT, "records", record_row,
+		failure_reports, &rg };
 	struct paging pg;
-	struct json j;
-	int64_t total;
 	int status;
 
 	if ((status = get_range(r, &rg)) != 0 ||
 	    (status = get_paging(r, &pg)) != 0 ||
 	    (status = domain_visible(r, r->domain)) != 0)
 		return status;
-	q_sql(&cq, "SELECT COUNT(*) FROM agg_records c JOIN agg_reports r "
-	    "ON c.report = r.id WHERE NOT " PASS_EXPR " AND r.domain = ");
-	q_text(&cq, r->domain);
-	q_range(&cq, &rg);
-	if ((status = count_query(r, &cq, &total)) != 0)
-		goto done;
-	q_sql(&lq, "SELECT c.source_ip, n.ptr, c.count, c.disposition, "
+	q_sql(&p.count, "SELECT COUNT(*) FROM agg_records c JOIN agg_reports "
+	    "r ON c.report = r.id WHERE NOT " PASS_EXPR " AND r.domain = ");
+	q_text(&p.count, r->domain);
+	q_range(&p.count, &rg);
+	q_sql(&p.list, "SELECT c.source_ip, n.ptr, c.count, c.disposition, "
 	    "c.header_from, c.envelope_from, c.eval_spf, c.eval_dkim, "
 	    "c.reasons, c.spf_results, c.dkim_results, r.org_name, "
 	    "r.report_id, r.begin_ts FROM agg_records c JOIN agg_reports r "
 	    "ON c.report = r.id LEFT JOIN rdns n ON n.ip = c.source_ip "
 	    "WHERE NOT " PASS_EXPR " AND r.domain = ");
-	q_text(&lq, r->domain);
-	q_range(&lq, &rg);
-	q_sql(&lq, " ORDER BY r.begin_ts DESC, c.id LIMIT ");
-	q_int(&lq, pg.per_page);
-	q_sql(&lq, " OFFSET ");
-	q_int(&lq, (pg.page - 1) * pg.per_page);
-	if ((st = q_prepare(r->db, &lq)) == NULL) {
-		status = db_fail(r);
-		goto done;
+	q_text(&p.list, r->domain);
+	q_range(&p.list, &rg);
+	q_sql(&p.list, " ORDER BY r.begin_ts DESC, c.id");
+	return page_answer(r, &pg, &p);
+}
+
+static int
+alert_row(struct dbq_rows *st, struct json *j, void *arg)
+{
+	const char *detail = dbq_text(st, 3);
+
+	(void)arg;
+	json_object_begin(j);
+	json_kv_int(j, "id", dbq_int(st, 0));
+	json_kv_string(j, "kind", dbq_text(st, 1));
+	json_kv_string(j, "subject", dbq_text(st, 2));
+	json_key(j, "detail");
+	/* detail is stored JSON; anything else is passed as text rather
+	 * than spliced. */
+	if (*detail == '{' && api_json_is_valid(detail))
+		json_raw(j, detail);
+	else {
+		json_object_begin(j);
+		json_kv_string(j, "text", detail);
+		json_object_end(j);
 	}
-	json_init(&j, r->out, false);
-	json_object_begin(&j);
-	paging_json(&j, &pg, total);
-	json_key(&j, "records");
-	json_array_begin(&j);
-	while (dbq_next(st)) {
-		json_object_begin(&j);
-		json_kv_string(&j, "source_ip", dbq_text(st, 0));
-		json_key(&j, "ptr");
-		json_str_or_null(&j, dbq_text(st, 1));
-		json_kv_int(&j, "messages", dbq_int(st, 2));
-		json_kv_string(&j, "disposition", dbq_text(st, 3));
-		json_kv_string(&j, "header_from", dbq_text(st, 4));
-		json_kv_string(&j, "envelope_from", dbq_text(st, 5));
-		json_kv_string(&j, "eval_spf", dbq_text(st, 6));
-		json_kv_string(&j, "eval_dkim", dbq_text(st, 7));
-		json_key(&j, "reasons");
-		json_reasons(&j, dbq_text(st, 8));
-		json_key(&j, "spf");
-		json_results(&j, dbq_text(st, 9), spf_keys);
-		json_key(&j, "dkim");
-		json_results(&j, dbq_text(st, 10), dkim_keys);
-		json_kv_string(&j, "org_name", dbq_text(st, 11));
-		json_kv_string(&j, "report_id", dbq_text(st, 12));
-		json_key(&j, "begin");
-		json_ts(&j, dbq_int(st, 13));
-		json_object_end(&j);
-	}
-	if (dbq_rows_failed(st)) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_array_end(&j);
-	if ((status = failure_reports(r, &rg, &pg, &j)) != 0)
-		goto done;
-	json_object_end(&j);
-	status = 200;
-done:
-	dbq_rows_free(st);
-	q_free(&cq);
-	q_free(&lq);
-	return status;
+	json_key(j, "created");
+	json_ts(j, dbq_int(st, 4));
+	json_object_end(j);
+	return 0;
 }
 
 int
 api_alerts(const struct api_req *r)
 {
-	struct sqlq cq = { STRBUF_INIT, {{0}}, 0, false };
-	struct sqlq lq = { STRBUF_INIT, {{0}}, 0, false };
-	struct dbq_rows *st = NULL;
+	struct page p = { SQLQ_INIT, SQLQ_INIT, "alerts", alert_row, NULL,
+		NULL };
 	struct paging pg;
-	struct json j;
-	int64_t total;
-	const char *detail;
 	int status;
 
 	if ((status = get_paging(r, &pg)) != 0 ||
 	    (status = domain_visible(r, r->domain)) != 0)
 		return status;
-	q_sql(&cq, "SELECT COUNT(*) FROM alerts WHERE domain = ");
-	q_text(&cq, r->domain);
-	if ((status = count_query(r, &cq, &total)) != 0)
-		goto done;
-	q_sql(&lq, "SELECT id, kind, subject, detail, created_at FROM alerts "
-	    "WHERE domain = ");
-	q_text(&lq, r->domain);
-	q_sql(&lq, " ORDER BY created_at DESC, id DESC LIMIT ");
-	q_int(&lq, pg.per_page);
-	q_sql(&lq, " OFFSET ");
-	q_int(&lq, (pg.page - 1) * pg.per_page);
-	if ((st = q_prepare(r->db, &lq)) == NULL) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_init(&j, r->out, false);
-	json_object_begin(&j);
-	paging_json(&j, &pg, total);
-	json_key(&j, "alerts");
-	json_array_begin(&j);
-	while (dbq_next(st)) {
-		json_object_begin(&j);
-		json_kv_int(&j, "id", dbq_int(st, 0));
-		json_kv_string(&j, "kind", dbq_text(st, 1));
-		json_kv_string(&j, "subject", dbq_text(st, 2));
-		json_key(&j, "detail");
-		detail = dbq_text(st, 3);
-		/* detail is stored JSON; anything else is passed as text
-		 * rather than spliced. */
-		if (*detail == '{' && api_json_is_valid(detail))
-			json_raw(&j, detail);
-		else {
-			json_object_begin(&j);
-			json_kv_string(&j, "text", detail);
-			json_object_end(&j);
-		}
-		json_key(&j, "created");
-		json_ts(&j, dbq_int(st, 4));
-		json_object_end(&j);
-	}
-	if (dbq_rows_failed(st)) {
-		status = db_fail(r);
-		goto done;
-	}
-	json_array_end(&j);
-	json_object_end(&j);
-	status = 200;
-done:
-	dbq_rows_free(st);
-	q_free(&cq);
-	q_free(&lq);
-	return status;
+	q_sql(&p.count, "SELECT COUNT(*) FROM alerts WHERE domain = ");
+	q_text(&p.count, r->domain);
+	q_sql(&p.list, "SELECT id, kind, subject, detail, created_at FROM "
+	    "alerts WHERE domain = ");
+	q_text(&p.list, r->domain);
+	q_sql(&p.list, " ORDER BY created_at DESC, id DESC");
+	return page_answer(r, &pg, &p);
 }
 
 int

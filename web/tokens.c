@@ -178,22 +178,6 @@ db_error(struct dbq *db, const char *what, struct strbuf *err)
 	return TOKEN_ERR_DB;
 }
 
-static struct dbq_param
-text_param(const char *s)
-{
-	struct dbq_param p = { s, 0, true };
-
-	return p;
-}
-
-static struct dbq_param
-int_param(int64_t i)
-{
-	struct dbq_param p = { NULL, i, false };
-
-	return p;
-}
-
 enum token_status
 token_add(struct dbq *db, const char *name, const char *scope,
     const char *hash, struct strbuf *err)
@@ -201,10 +185,10 @@ token_add(struct dbq *db, const char *name, const char *scope,
 	struct dbq_param b[4];
 	enum dbq_status st;
 
-	b[0] = text_param(name);
-	b[1] = text_param(hash);
-	b[2] = text_param(scope);
-	b[3] = int_param((int64_t)time(NULL));
+	b[0] = dbq_param_text(name);
+	b[1] = dbq_param_text(hash);
+	b[2] = dbq_param_text(scope);
+	b[3] = dbq_param_int((int64_t)time(NULL));
 	st = dbq_exec(db, "INSERT INTO api_tokens (name, hash, domains, "
 	    "created_at) VALUES (?1, ?2, ?3, ?4)", b, 4, NULL);
 	if (st == DBQ_CONSTRAINT)
@@ -218,8 +202,8 @@ token_revoke(struct dbq *db, const char *name, struct strbuf *err)
 	struct dbq_param b[2];
 	int64_t changed;
 
-	b[0] = text_param(name);
-	b[1] = int_param((int64_t)time(NULL));
+	b[0] = dbq_param_text(name);
+	b[1] = dbq_param_int((int64_t)time(NULL));
 	if (dbq_exec(db, "UPDATE api_tokens SET revoked_at = ?2 WHERE "
 	    "name = ?1 AND revoked_at IS NULL", b, 2, &changed) != DBQ_OK)
 		return db_error(db, "token revoke", err);
@@ -274,7 +258,7 @@ token_find(struct dbq *db, const char *hash, struct token_row *r,
 	enum token_status ts;
 
 	memset(r, 0, sizeof(*r));
-	b[0] = text_param(hash);
+	b[0] = dbq_param_text(hash);
 	if ((st = dbq_query(db, "SELECT " ROW_COLUMNS " FROM api_tokens "
 	    "WHERE hash = ?1", b, 1)) == NULL)
 		return db_error(db, "token lookup", err);
@@ -298,8 +282,8 @@ token_touch(struct dbq *db, int64_t id, time_t now, struct strbuf *err)
 {
 	struct dbq_param b[2];
 
-	b[0] = int_param(id);
-	b[1] = int_param((int64_t)now);
+	b[0] = dbq_param_int(id);
+	b[1] = dbq_param_int((int64_t)now);
 	if (dbq_exec(db, "UPDATE api_tokens SET last_used_at = ?2 WHERE "
 	    "id = ?1", b, 2, NULL) != DBQ_OK)
 		return db_error(db, "token last use", err);

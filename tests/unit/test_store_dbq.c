@@ -15,22 +15,6 @@
 #include "store/dbq.h"
 #include "tap.h"
 
-static struct dbq_param
-txt(const char *s)
-{
-	struct dbq_param p = { s, 0, true };
-
-	return p;
-}
-
-static struct dbq_param
-num(int64_t i)
-{
-	struct dbq_param p = { NULL, i, false };
-
-	return p;
-}
-
 int
 main(void)
 {
@@ -60,16 +44,16 @@ main(void)
 	    "label: the file's path");
 	tap_int(dbq_exec(db, "CREATE TABLE t (k TEXT UNIQUE, v INTEGER, "
 	    "note TEXT)", NULL, 0, NULL), DBQ_OK, "create a table");
-	b[0] = txt("a?1");
-	b[1] = num(-42);
-	b[2] = txt("it's");
+	b[0] = dbq_param_text("a?1");
+	b[1] = dbq_param_int(-42);
+	b[2] = dbq_param_text("it's");
 	tap_int(dbq_exec(db, "INSERT INTO t VALUES (?1, ?2, ?3)", b, 3,
 	    &changed), DBQ_OK, "insert with bound text and integer");
 	tap_int(changed, 1, "one row changed");
-	b[0] = txt("b");
+	b[0] = dbq_param_text("b");
 	tap_int(dbq_exec(db, "INSERT INTO t (k) VALUES (?1)", b, 1, NULL),
 	    DBQ_OK, "insert with NULLs");
-	b[0] = txt("a?1");
+	b[0] = dbq_param_text("a?1");
 	tap_int(dbq_exec(db, "INSERT INTO t (k) VALUES (?1)", b, 1, NULL),
 	    DBQ_CONSTRAINT, "a taken unique key: DBQ_CONSTRAINT");
 
@@ -94,12 +78,12 @@ main(void)
 	tap_int(n, 2, "two rows");
 	dbq_rows_free(r);
 
-	b[0] = num(7);
-	b[1] = txt("b");
+	b[0] = dbq_param_int(7);
+	b[1] = dbq_param_text("b");
 	tap_int(dbq_exec(db, "UPDATE t SET v = ?1 WHERE k = ?2", b, 2,
 	    &changed), DBQ_OK, "update");
 	tap_int(changed, 1, "update: one row changed");
-	b[1] = txt("none");
+	b[1] = dbq_param_text("none");
 	dbq_exec(db, "UPDATE t SET v = ?1 WHERE k = ?2", b, 2, &changed);
 	tap_int(changed, 0, "update of no row: none changed");
 
@@ -112,7 +96,7 @@ main(void)
 	ro = dbq_open(path, false, 500, &err);
 	tap_ok(ro != NULL, "open a plain path read-only");
 	if (ro != NULL) {
-		b[0] = txt("c");
+		b[0] = dbq_param_text("c");
 		tap_int(dbq_exec(ro, "INSERT INTO t (k) VALUES (?1)", b, 1,
 		    NULL), DBQ_ERR, "read-only: a write fails");
 		/* A query that would run for minutes, stopped by the work
