@@ -42,7 +42,8 @@
 #
 # --postfix starts a private Postfix (tests/e2e/postfix-fixture.sh) and
 # has smtp-source send COUNT messages (default 1000) over 50 sessions,
-# then 50 messages over one session, with no milter, with dmarcd, with
+# then 50 messages over one session, with no milter, with dmarcd (full
+# and relaxed HistoryDurability), with
 # the pair, with rspamd and with the no-op milter, in alternation.  smtp-source has no XCLIENT:
 # smtpd also listens on 192.0.2.10 (added to lo in the namespace), and a
 # connection to a local address comes from that address.
@@ -371,6 +372,7 @@ if [ $postfix = yes ]; then
 		none) echo "" ;;
 		noop) echo "$NOOP_SOCK" | sed 's/^inet:\([0-9]*\)@\(.*\)/inet:\2:\1/' ;;
 		dmarcd) echo "$DM_SOCK" | sed 's/^inet:\([0-9]*\)@\(.*\)/inet:\2:\1/' ;;
+		dmarcd-r) echo "$DMR_SOCK" | sed 's/^inet:\([0-9]*\)@\(.*\)/inet:\2:\1/' ;;
 		pair) echo "$DK_SOCK $DMC_SOCK" |
 		    sed 's/inet:\([0-9]*\)@\([0-9.]*\)/inet:\2:\1/g' ;;
 		rspamd) echo "$RS_SOCK" | sed 's/^inet:\([0-9]*\)@\(.*\)/inet:\2:\1/' ;;
@@ -389,7 +391,7 @@ if [ $postfix = yes ]; then
 		fi
 		echo "$_t0 $_t1" | awk '{ printf "%.3f", $2 - $1 }'
 	}
-	who_list="none noop dmarcd"
+	who_list="none noop dmarcd dmarcd-r"
 	[ $have_pair = yes ] && who_list="$who_list pair"
 	[ $have_rspamd = yes ] && who_list="$who_list rspamd"
 	echo "== through Postfix: $count messages over 50 sessions, then 50 over one; $rounds rounds"
@@ -409,14 +411,14 @@ if [ $postfix = yes ]; then
 		r=$((r + 1))
 	done
 	# Every message was accepted: smtp-source printed no error (blast).
-	printf '%-7s %9s %10s %14s %18s\n' milter msgs/s x_postfix one_ms/msg x_postfix_one
+	printf '%-8s %9s %10s %14s %18s\n' milter msgs/s x_postfix one_ms/msg x_postfix_one
 	base=$(awk '$1 == "none" { print $2 }' "$T/pf" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	base1=$(awk '$1 == "none" { print $3 }' "$T/pf" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	for who in $who_list; do
 		m=$(awk -v w=$who '$1 == w { print $2 }' "$T/pf" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 		o=$(awk -v w=$who '$1 == w { print $3 }' "$T/pf" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 		awk -v w=$who -v m="$m" -v o="$o" -v b="$base" -v b1="$base1" -v n="$count" \
-		    'BEGIN { printf "%-7s %9.0f %10.2f %14.1f %18.2f\n", w, n / m, b / m, o * 1000 / 50, o / b1 }'
+		    'BEGIN { printf "%-8s %9.0f %10.2f %14.1f %18.2f\n", w, n / m, b / m, o * 1000 / 50, o / b1 }'
 	done
 	echo "(medians of $rounds rounds; x_postfix: throughput relative to Postfix with no milter;"
 	echo " x_postfix_one: time per message in one session relative to no milter)"
