@@ -1007,25 +1007,34 @@ dkimv_eoh(struct dkimv *v)
 	return v->status;
 }
 
-/* Hand body bytes, already CRLF, to our hashers or to libopendkim. */
+/*
+ * A body chunk to our hashers, as it came: dkim_body.c reads a bare CR
+ * or LF as a line end and ends an unterminated last line, as the fixing
+ * below and in dkimv_finish() does for libopendkim.
+ */
+static enum dkimv_status
+bodies_update(struct dkimv *v, const unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < v->nbodies; i++)
+		if (!dkimb_update(v->bodies[i], buf, len)) {
+			v->lib_failed = true;
+			return set_sticky(v, DKIMV_ERR_LIBRARY);
+		}
+	return DKIMV_OK;
+}
+
+/* Hand body bytes, already CRLF, to libopendkim. */
 static enum dkimv_status
 body_give(struct dkimv *v, const void *buf, size_t len)
 {
 	DKIM_STAT dst;
-	size_t i;
 
 	if (len == 0)
 		return DKIMV_OK;
 	v->body_seen = true;
 	v->body_last = ((const unsigned char *)buf)[len - 1];
-	if (v->own_body) {
-		for (i = 0; i < v->nbodies; i++)
-			if (!dkimb_update(v->bodies[i], buf, len)) {
-				v->lib_failed = true;
-				return set_sticky(v, DKIMV_ERR_LIBRARY);
-			}
-		return DKIMV_OK;
-	}
 	/* libopendkim does not modify the chunk; its prototype is not const. */
 	dst = dkim_body(v->dkim, (u_char *)(uintptr_t)buf, len);
 	if (dst != DKIM_STAT_OK) {
@@ -1055,10 +1064,12 @@ body_is_crlf(const unsigned char *p, size_t n)
 }
 
 /*
- * The body with every line end made CRLF, as libopendkim's FIXCRLF would
- * (a bare LF or a bare CR becomes CRLF), without its cost: a chunk that
- * is already CRLF, what an MTA sends, goes to libopendkim untouched.  A
- * CR that ends a chunk is held until the next byte says what it is.
+ * The body goes to our hashers as it comes (bodies_update()).  When
+ * libopendkim hashes it (an l= signature, or lib_body_hash): with every
+ * line end made CRLF, as libopendkim's FIXCRLF would (a bare LF or a
+ * bare CR becomes CRLF), without its cost: a chunk that is already CRLF,
+ * what an MTA sends, goes to libopendkim untouched.  A CR that ends a
+ * chunk is held until the next byte says what it is.
  */
 enum dkimv_status
 dkimv_body(struct dkimv *v, const unsigned char *buf, size_t len)
@@ -1073,6 +1084,8 @@ dkimv_body(struct dkimv *v, const unsigned char *buf, size_t len)
 	if (v->status != DKIMV_OK || v->lib_failed || v->lib_nosig ||
 	    len == 0)
 		return v->status;
+	if (v->own_body)
+		return bodies_update(v, buf, len);
 	if (v->body_cr) {
 		/* CR LF split between chunks, or a bare CR: a line end. */
 		v->body_cr = false;
@@ -1341,6 +1354,7 @@ dkimv_finish(struct dkimv *v, const struct dkimv_sig **sigs, size_t *nsigs)
 	/* RFC 6376 sections 3.4.3 and 3.4.4: a non-empty body that does not
 	 * end in CRLF gets one (a held CR is that line end). */
 	if (v->status == DKIMV_OK && !v->lib_failed && !v->lib_nosig &&
+	    !v->own_body &&
 	    (v->body_cr || (v->body_seen && v->body_last != '\n'))) {
 		v->body_cr = false;
 		(void)body_give(v, "\r\n", 2);
