@@ -23,6 +23,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -151,45 +152,94 @@ simple_part(struct dkimb *b, const unsigned char *p, size_t n)
 	b->content = true;
 }
 
-static bool
-is_wsp(unsigned char c)
+/* RFC 6376 section 2.8 WSP: SP and HTAB. */
+static const unsigned char wsp[256] = { ['\t'] = 1, [' '] = 1 };
+
+#define BYTES(c)	((uint64_t)(c) * 0x0101010101010101ULL)
+#define LOW7		BYTES(0x7f)
+
+/* 0x80 in each byte of x that is zero, and nothing else. */
+static uint64_t
+zero_bytes(uint64_t x)
 {
-	return c == ' ' || c == '\t';
+	return ~(((x & LOW7) + LOW7) | x | LOW7);
+}
+
+/*
+ * How far from s the text is its own relaxed form: up to the first
+ * HTAB, SP followed by WSP, or SP at the end.  Eight bytes are tested at
+ * a time (a HTAB, or two SPs side by side, in bytes 0-7); seven are
+ * passed, so that the pair of bytes 7 and 8 is tested with the next.
+ */
+static const unsigned char *
+verbatim_end(const unsigned char *s, const unsigned char *end)
+{
+	const unsigned char *t = s;
+	uint64_t w, sp;
+
+	while (end - t >= 8) {
+		memcpy(&w, t, 8);
+		sp = zero_bytes(w ^ BYTES(' '));
+		if ((zero_bytes(w ^ BYTES('\t')) | (sp & (sp >> 8))) != 0)
+			break;
+		t += 7;
+	}
+	for (;;) {
+		while (t < end && !wsp[*t])
+			t++;
+		if (t + 1 < end && *t == ' ' && !wsp[t[1]]) {
+			t++;
+			continue;
+		}
+		return t;
+	}
 }
 
 /*
  * Relaxed (section 3.4.4 a): a run of white space becomes one SP, but
  * only once content follows it on the same line; until then it is held
- * (it may be trailing, and the line may go on in the next chunk).
+ * (it may be trailing, and the line may go on in the next chunk).  Text
+ * with single SPs between words is its own canonical form: it is
+ * scanned with one table test per byte and emitted as one span.
  */
 static void
 relaxed_part(struct dkimb *b, const unsigned char *p, size_t n)
 {
-	const unsigned char *s = p, *t, *end = p + n, *ws = NULL;
+	const unsigned char *end = p + n, *s = p, *t;
 
+	if (wsp[*s]) {
+		while (s < end && wsp[*s])
+			s++;
+		b->wsp = true;
+		if (s == end)
+			return;
+	}
+	/* s is at content. */
+	if (!b->content)
+		emit_blanks(b);
+	if (b->wsp) {
+		/* Leading or held white space before content: one SP. */
+		if (s - p == 1 && *p == ' ')
+			emit(b, p, 1);
+		else
+			emit(b, " ", 1);
+		b->wsp = false;
+	}
+	b->content = true;
 	while (s < end) {
-		for (t = s; t < end && !is_wsp(*t); t++)
+		/* Content and single SPs followed by content, as they are. */
+		t = verbatim_end(s, end);
+		emit(b, s, (size_t)(t - s));
+		if (t == end)
+			break;
+		/* A run that is not one SP, or one at the end of the part. */
+		for (s = t; s < end && wsp[*s]; s++)
 			;
-		if (t > s) {
-			if (!b->content)
-				emit_blanks(b);
-			if (b->wsp) {
-				/* One SP in the input is its own canonical form. */
-				if (ws != NULL && s - ws == 1 && *ws == ' ')
-					emit(b, ws, 1);
-				else
-					emit(b, " ", 1);
-				b->wsp = false;
-			}
-			emit(b, s, (size_t)(t - s));
-			b->content = true;
-		}
-		for (s = t; s < end && is_wsp(*s); s++)
-			;
-		if (s > t) {
+		if (s == end) {
 			b->wsp = true;
-			ws = t;
+			break;
 		}
+		emit(b, " ", 1);
 	}
 }
 

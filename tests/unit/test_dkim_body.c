@@ -383,6 +383,101 @@ test_large(void)
 	free(canon);
 }
 
+/*
+ * Reference canonicalisations, byte by byte and plainly written from
+ * sections 3.4.3 and 3.4.4, for bodies of CRLF-terminated lines.
+ */
+static size_t
+ref_canon(enum dkimb_canon canon, const char *in, size_t n, char *out)
+{
+	size_t i = 0, o = 0, line, keep = 0;
+	int ws;
+
+	while (i < n) {
+		line = o;
+		ws = 0;
+		for (; i < n && in[i] != '\r'; i++) {
+			if (canon == DKIMB_RELAXED &&
+			    (in[i] == ' ' || in[i] == '\t')) {
+				ws = 1;
+				continue;
+			}
+			if (ws)
+				out[o++] = ' ';	/* a run: one SP */
+			ws = 0;
+			out[o++] = in[i];
+		}
+		i += 2;		/* CRLF */
+		out[o++] = '\r';
+		out[o++] = '\n';
+		if (o - line > 2)
+			keep = o;	/* the end of the last non-empty line */
+	}
+	o = keep;		/* trailing empty lines dropped */
+	if (canon == DKIMB_SIMPLE && o == 0) {
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	return o;
+}
+
+/* White space of every shape at every offset from an 8-byte boundary. */
+static void
+test_reference(void)
+{
+	static const char *shapes[] = { " ", "  ", "\t", " \t", "\t ", "   ",
+	    " \t \t" };
+	static const char *tails[] = { "", " ", "\t", " \t " };
+	unsigned char md[DKIMB_DIGEST_MAX], want[DKIMB_DIGEST_MAX];
+	char *in, *ref;
+	size_t n = 0, rn, mdlen, wantlen, k, sh, tl, j, step;
+	uint64_t clen;
+	int canon, ok = 1;
+
+	in = malloc(64 * 1024);
+	ref = malloc(64 * 1024);
+	if (in == NULL || ref == NULL) {
+		tap_ok(0, "reference: no memory");
+		free(in);
+		free(ref);
+		return;
+	}
+	for (k = 0; k < 17; k++)
+		for (sh = 0; sh < sizeof(shapes) / sizeof(shapes[0]); sh++)
+			for (tl = 0; tl < sizeof(tails) / sizeof(tails[0]);
+			    tl++) {
+				for (j = 0; j < k; j++)
+					in[n++] = (char)('a' + j % 26);
+				n += (size_t)sprintf(in + n, "%sb c d%s\r\n",
+				    shapes[sh], tails[tl]);
+				if ((k + sh + tl) % 5 == 0)
+					n += (size_t)sprintf(in + n, "%s\r\n",
+					    tails[tl]);
+			}
+	for (canon = 0; canon < 2; canon++) {
+		rn = ref_canon(canon ? DKIMB_RELAXED : DKIMB_SIMPLE, in, n, ref);
+		digest_of(DKIMB_SHA256, ref, rn, want, &wantlen);
+		for (step = 1; step <= n; step = step * 3 + 1) {
+			struct dkimb *b = dkimb_new(canon ? DKIMB_RELAXED :
+			    DKIMB_SIMPLE, DKIMB_SHA256, DKIMB_NO_LIMIT);
+			size_t at;
+
+			for (at = 0; b != NULL && at < n; at += step)
+				(void)dkimb_update(b, in + at,
+				    n - at < step ? n - at : step);
+			if (b == NULL || !dkimb_final(b, md, &mdlen, &clen) ||
+			    !same(md, mdlen, want, wantlen) || clen != rn)
+				ok = 0;
+			dkimb_free(b);
+		}
+	}
+	tap_ok(ok, "%zu bytes of white space shapes at every offset: the "
+	    "reference canonicalisations' digests, in chunks of 1, 4, 13, "
+	    "... bytes", n);
+	free(in);
+	free(ref);
+}
+
 static void
 test_misuse(void)
 {
@@ -411,6 +506,7 @@ main(void)
 	test_limit();
 	test_fixed_same();
 	test_large();
+	test_reference();
 	test_misuse();
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;
