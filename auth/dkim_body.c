@@ -3,7 +3,8 @@
  * 3.4.3 simple, 3.4.4 relaxed), the l= cut (3.5) and the digest (3.7).
  *
  * How it stays fast: the output of either canonicalisation is mostly the
- * input itself.  Line ends are found with memchr(); what is to be hashed
+ * input itself.  Line ends are found with memchr(), relaxed text that
+ * needs no change eight bytes at a time (verbatim_end()); what is hashed
  * is kept as a span of the caller's chunk and grown while the next piece
  * is adjacent in memory, so a chunk of ordinary CRLF text reaches
  * EVP_DigestUpdate() as one span.  A span is broken only where the
@@ -199,8 +200,8 @@ verbatim_end(const unsigned char *s, const unsigned char *end)
  * Relaxed (section 3.4.4 a): a run of white space becomes one SP, but
  * only once content follows it on the same line; until then it is held
  * (it may be trailing, and the line may go on in the next chunk).  Text
- * with single SPs between words is its own canonical form: it is
- * scanned with one table test per byte and emitted as one span.
+ * with single SPs between words is its own canonical form: it is found
+ * by verbatim_end() and emitted as one span.
  */
 static void
 relaxed_part(struct dkimb *b, const unsigned char *p, size_t n)
