@@ -72,6 +72,12 @@ struct dkimv_config {
 	size_t		max_header_len;	/* >= 1024 */
 	size_t		max_headers;	/* >= 1 */
 	unsigned int	clock_drift;	/* seconds, <= 86400 */
+	/*
+	 * false (the default): dmarcd hashes the body (auth/dkim_body.c)
+	 * and libopendkim the rest.  true: libopendkim hashes the body
+	 * too, as before dkim_body.c; for the tests that compare the two.
+	 */
+	bool		lib_body_hash;
 };
 
 /*

@@ -67,10 +67,22 @@ sign() {	# sign IN OUT dkimsign-args...
 	shift 2
 	"$DKIMSIGN" "$@" "$_in" > "$_out" 2> "$tmp/sign.err"
 }
-verify() {	# verify FILE [dkimverify-args...]: output in $out
+# verify FILE [dkimverify-args...]: output in $out.  Each verification
+# runs again with -B, libopendkim hashing the body as before
+# auth/dkim_body.c; a different output is counted in $bdiff and reported
+# by the last check.
+nverify=0
+bdiff=0
+verify() {
 	_f=$1
 	shift
 	out=$("$DKIMVERIFY" -k "$tmp/keys" "$@" "$_f" 2>&1)
+	_lib=$("$DKIMVERIFY" -B -k "$tmp/keys" "$@" "$_f" 2>&1)
+	nverify=$((nverify + 1))
+	if [ "$out" != "$_lib" ]; then
+		bdiff=$((bdiff + 1))
+		diag "$_f $*: dkim_body.c and -B differ" "$out" "-B:" "$_lib"
+	fi
 }
 # expect NAME PATTERN...: every pattern (grep -E) matches the output.
 expect() {
@@ -247,5 +259,118 @@ verify "$tmp/pass" -m 3
 expect "too many header fields: permerror, clean status" \
     'result=permerror reason=message header over limits' \
     'status=more header fields than the limit'
+
+# --- the body hash (auth/dkim_body.c), RFC 6376 sections 3.4.3, 3.4.4 -----
+# Bodies at the edges of the canonicalisations, each signed simple and
+# relaxed, verified whole, byte by byte, in 7-byte chunks (splitting
+# CRLFs and white space runs) and with bare LF line ends.
+body_msg() {	# body_msg NAME FORMAT: $tmp/b-NAME, msg's header and this body
+	sed '/^$/q' "$tmp/msg" > "$tmp/b-$1"
+	printf "$2" >> "$tmp/b-$1"
+}
+body_msg empty ''
+body_msg crlf '\n'
+body_msg blanks 'text\n\n\n\n'
+body_msg leading '\n\n\nafter three empty lines\n'
+body_msg trailwsp 'a  \t \nb\t\n'
+body_msg wsponly 'a\n \t \n\t\nb\n  \n \n'
+body_msg runs ' a \t  b\t\tc d \n\t e\n'
+body_msg noeol 'last line without a line end'
+body_msg wspeol 'text then white space, no line end \t '
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "w%d \t ", i; print "" }' \
+    > "$tmp/long-line"
+sed '/^$/q' "$tmp/msg" > "$tmp/b-long" && cat "$tmp/long-line" >> "$tmp/b-long"
+for b in empty crlf blanks leading trailwsp wsponly runs noeol wspeol long; do
+	for c in simple relaxed; do
+		# libopendkim's signer refuses a relaxed body without a
+		# final line end ("CRLF at end of body missing"); the unit
+		# test covers those (tests/unit/test_dkim_body.c).
+		case $b-$c in noeol-relaxed|wspeol-relaxed) continue ;; esac
+		sign "$tmp/b-$b" "$tmp/b-$b-$c" -k "$tmp/rsa2048.pem" \
+		    -d example.com -s s2048 -c "$c/$c"
+		_rc=$?
+		verify "$tmp/b-$b-$c"
+		count 1 'result=pass reason=ok$' || _rc=1
+		verify "$tmp/b-$b-$c" -b 1
+		count 1 'result=pass reason=ok$' || _rc=1
+		verify "$tmp/b-$b-$c" -b 7
+		count 1 'result=pass reason=ok$' || _rc=1
+		verify "$tmp/b-$b-$c" -l
+		count 1 'result=pass reason=ok$' || _rc=1
+		ok $_rc "body $b, c=$c/$c: pass whole, -b 1, -b 7, -l"
+	done
+done
+
+# What each canonicalisation forgives, and what not.
+printf '\n\n' >> "$tmp/b-runs-simple"
+verify "$tmp/b-runs-simple"
+expect "simple: more empty lines at the end still pass" 'result=pass reason=ok$'
+sed 's/^ a \t  b/ a b/' "$tmp/b-runs-simple" > "$tmp/b-runs-simple2"
+verify "$tmp/b-runs-simple2"
+expect "simple: white space changed: body hash mismatch" \
+    'result=fail reason=body hash mismatch$'
+sed 's/^ a \t  b\t\tc d $/\ta b c\td\t\t/' "$tmp/b-runs-relaxed" \
+    > "$tmp/b-runs-relaxed2"
+printf '\n \n\t\n' >> "$tmp/b-runs-relaxed2"
+verify "$tmp/b-runs-relaxed2"
+expect "relaxed: white space runs and empty lines changed: pass" \
+    'result=pass reason=ok$'
+sed 's/^ a \t  b/ ab/' "$tmp/b-runs-relaxed" > "$tmp/b-runs-relaxed3"
+verify "$tmp/b-runs-relaxed3"
+expect "relaxed: white space removed inside a line: body hash mismatch" \
+    'result=fail reason=body hash mismatch$'
+sed 's/^b$/B/' "$tmp/b-wsponly-relaxed" > "$tmp/b-wsponly-relaxed2"
+verify "$tmp/b-wsponly-relaxed2"
+expect "relaxed: a letter changed: body hash mismatch" \
+    'result=fail reason=body hash mismatch$'
+verify "$tmp/b-runs-relaxed3" -n 1
+expect "body hash mismatch with a 1024-bit floor and -n 1" \
+    'result=fail reason=body hash mismatch$'
+sign "$tmp/b-runs" "$tmp/b-k512" -k "$tmp/rsa512.pem" -d example.com -s s512
+sed 's/^ a \t  b/ ab/' "$tmp/b-k512" > "$tmp/b-k512-bad"
+verify "$tmp/b-k512-bad"
+expect "512-bit key and a tampered body: body hash mismatch first" \
+    'result=fail reason=body hash mismatch$'
+verify "$tmp/b-k512"
+expect "512-bit key and an intact body: key too small" \
+    'result=fail reason=key too small \(RFC 8301\)$'
+sign "$tmp/b-runs" "$tmp/b-ed" -k "$tmp/ed.pem" -d example.com -s ed \
+    -a ed25519-sha256 -c relaxed/simple
+sed 's/^ a \t  b/ ab/' "$tmp/b-ed" > "$tmp/b-ed-bad"
+verify "$tmp/b-ed"
+expect "ed25519, c=relaxed/simple: pass" 'result=pass reason=ok$'
+verify "$tmp/b-ed-bad"
+expect "ed25519, c=relaxed/simple, body changed: body hash mismatch" \
+    'result=fail reason=body hash mismatch$'
+
+# Two signatures with different body canonicalisations: two hashers.
+sign "$tmp/b-runs-simple" "$tmp/b-two" -k "$tmp/other.pem" -d example.net \
+    -s other -c relaxed/relaxed
+verify "$tmp/b-two"
+expect "simple and relaxed signatures on one message: both pass" \
+    'd=example.com .*result=pass' 'd=example.net .*result=pass'
+sed 's/^ a \t  b/ a  b/' "$tmp/b-two" > "$tmp/b-two2"
+verify "$tmp/b-two2"
+expect "white space run changed: simple fails, relaxed passes" \
+    'd=example.com .*result=fail reason=body hash mismatch' \
+    'd=example.net .*result=pass'
+
+# l= (RFC 6376 section 3.5): libopendkim hashes such a message's body.
+sign "$tmp/b-blanks" "$tmp/b-l" -k "$tmp/rsa2048.pem" -d example.com \
+    -s s2048 -L 3
+grep -q 'l=3;' "$tmp/b-l"
+ok $? "signed with l=3"
+verify "$tmp/b-l"
+expect "l=3: pass" 'result=pass reason=ok$'
+printf 'appended after signing\n' >> "$tmp/b-l"
+verify "$tmp/b-l"
+expect "l=3, text appended: still pass (l= covers the first 3 bytes)" \
+    'result=pass reason=ok$'
+sed 's/l=3;/l=99999;/' "$tmp/b-l" > "$tmp/b-l-long"
+verify "$tmp/b-l-long"
+expect "l= beyond the body: fail" 'result=fail reason=l= longer than the body$'
+
+ok $([ "$bdiff" -eq 0 ]; echo $?) \
+    "dkim_body.c and libopendkim's body hash (-B) agree on all $nverify verifications"
 
 done_testing

@@ -2,13 +2,15 @@
  * dkimsign.c - sign a message with libopendkim, for the DKIM tests.
  *
  *   dkimsign -k KEY.pem -d DOMAIN -s SELECTOR [-a ALG] [-c HDR/BODY]
- *            [-H from:to:subject] [-i AUID] [-t TIME] [-x TTL] [FILE|-]
+ *            [-H from:to:subject] [-i AUID] [-L LEN] [-t TIME] [-x TTL]
+ *            [FILE|-]
  *
  * ALG is rsa-sha256 (default), rsa-sha1 or ed25519-sha256.  -H names the
  * fields to sign; without "from" in it the signature omits From from h=
  * (libopendkim always adds From unless the required-fields list is
  * replaced, which this tool does for that case only).  -t fixes t=, -x
- * adds x= = t= + TTL, so a test can make an expired signature.
+ * adds x= = t= + TTL, so a test can make an expired signature.  -L signs
+ * only the first LEN canonical bytes of the body and adds l=.
  * The signed message goes to standard output with LF line ends and the
  * new DKIM-Signature field first.  Keys come from the test, made with
  * openssl at test time; nothing here is a fixture.
@@ -48,8 +50,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dkimsign -k key.pem -d domain -s selector "
-	    "[-a alg] [-c canon] [-H fields] [-i auid] [-t time] [-x ttl] "
-	    "[file]\n");
+	    "[-a alg] [-c canon] [-H fields] [-i auid] [-L len] [-t time] "
+	    "[-x ttl] [file]\n");
 	exit(EX_USAGE);
 }
 
@@ -124,6 +126,7 @@ main(int argc, char **argv)
 	const char *signhdrs[MAX_SIGN_FIELDS], *required[2];
 	char *fieldcopy = NULL, *key;
 	unsigned long long when = 0, ttl = 0;
+	ssize_t bodylen = -1;
 	u_int minbits = 512;
 	dkim_canon_t hc, bc;
 	dkim_alg_t sa;
@@ -137,7 +140,7 @@ main(int argc, char **argv)
 	int ch;
 	bool has_from = false;
 
-	while ((ch = getopt(argc, argv, "a:c:d:H:i:k:s:t:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:H:i:k:L:s:t:x:")) != -1) {
 		switch (ch) {
 		case 'a': alg = optarg; break;
 		case 'c': canon = optarg; break;
@@ -145,6 +148,7 @@ main(int argc, char **argv)
 		case 'H': fields = optarg; break;
 		case 'i': auid = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'L': bodylen = (ssize_t)strtoul(optarg, NULL, 10); break;
 		case 's': selector = optarg; break;
 		case 't': when = strtoull(optarg, NULL, 10); break;
 		case 'x': ttl = strtoull(optarg, NULL, 10); break;
@@ -214,7 +218,7 @@ main(int argc, char **argv)
 	}
 	dkim = dkim_sign(lib, (const u_char *)"dkimsign", NULL,
 	    (dkim_sigkey_t)key, (const u_char *)selector,
-	    (const u_char *)domain, hc, bc, sa, -1, &st);
+	    (const u_char *)domain, hc, bc, sa, bodylen, &st);
 	if (dkim == NULL) {
 		fprintf(stderr, "dkimsign: dkim_sign: %s\n",
 		    dkim_getresultstr(st));

@@ -1,7 +1,7 @@
 /*
  * dkimverify.c - run one message through auth/dkim.c, for the tests.
  *
- *   dkimverify [-l] [-k KEYTABLE] [-n MAXSIGS] [-b CHUNK] [-m MAXFIELDS]
+ *   dkimverify [-Bl] [-k KEYTABLE] [-n MAXSIGS] [-b CHUNK] [-m MAXFIELDS]
  *              [-L MAXFIELDLEN] [-r REPEAT] FILE|-
  *
  * KEYTABLE stands in for DNS (format in keytable.h, the same as
@@ -11,7 +11,9 @@
  * folding as some MTAs hand it to milters, and the body as read from a
  * Unix file).  -r verifies the message REPEAT times in one process (the
  * parsed-key cache, auth/dkim_keycache.c) and adds a "keycache hits=H
- * misses=M" line.  Output, for the last run, one line per signature,
+ * misses=M" line.  -B has libopendkim hash the body, as before
+ * auth/dkim_body.c (dkimv_config.lib_body_hash), for the tests that
+ * compare the two.  Output, for the last run, one line per signature,
  * then a summary:
  *
  *   d=example.com s=sel a=rsa-sha256 bits=2048 b=AbCdEfGhIjKl testing=n result=pass reason=ok
@@ -35,7 +37,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dkimverify [-l] [-k keytable] [-n maxsigs] "
+	fprintf(stderr, "usage: dkimverify [-Bl] [-k keytable] [-n maxsigs] "
 	    "[-b chunk] [-m maxfields] [-L maxfieldlen] [-r repeat] file\n");
 	exit(EX_USAGE);
 }
@@ -74,8 +76,9 @@ main(int argc, char **argv)
 	int ch, lf = 0;
 
 	dkimv_config_init(&conf);
-	while ((ch = getopt(argc, argv, "b:k:lL:m:n:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "Bb:k:lL:m:n:r:")) != -1) {
 		switch (ch) {
+		case 'B': conf.lib_body_hash = true; break;
 		case 'l': lf = 1; break;
 		case 'b': chunk = strtoul(optarg, NULL, 10); break;
 		case 'k': table = optarg; break;
