@@ -129,9 +129,18 @@ sign ed ed.pem ed25519-sha256 msg-4k ed-4k
 sign sel k.pem rsa-sha256 msg-100k rsa-100k
 
 # dmarcd: judges 192.0.2.10 (TrustedNetworks does not cover it).
+# MILTER_SOCKETS=unix: dmarcd and the no-op milter on unix sockets (they
+# then negotiate no-reply steps; on inet every command is answered).
 DM_PORT=$(free_port)
+DM_SOCK=inet:$DM_PORT@127.0.0.1
+NOOP_PORT=$(free_port)
+NOOP_SOCK=inet:$NOOP_PORT@127.0.0.1
+if [ "${MILTER_SOCKETS:-inet}" = unix ]; then
+	DM_SOCK=unix:$T/dmarcd/milter.sock
+	NOOP_SOCK=unix:$T/noop.sock
+fi
 cat >"$T/dmarcd/dmarcd.conf" <<CONF
-Socket inet:$DM_PORT@127.0.0.1
+Socket $DM_SOCK
 PidFile $T/dmarcd/dmarcd.pid
 UserID nobody
 Syslog no
@@ -157,13 +166,12 @@ if [ $callgrind = yes ]; then
 fi
 $WRAP "$DMARCD" -f -c "$T/dmarcd/dmarcd.conf" >"$T/dmarcd/log" 2>&1 &
 DM_PID=$!
-NOOP_PORT=$(free_port)
-"$NOOP" -p "inet:$NOOP_PORT@127.0.0.1" >"$T/noop.log" 2>&1 &
+"$NOOP" -p "$NOOP_SOCK" >"$T/noop.log" 2>&1 &
 NOOP_PID=$!
 wait_listening "$NOOP_PID" "$T/noop.log"
 _w=0
 until [ -s "$T/dmarcd/dmarcd.pid" ] && "$LOAD" -n 1 -m "$T/rsa-4k" \
-    -s "inet:$DM_PORT@127.0.0.1" >/dev/null 2>&1; do
+    -s "$DM_SOCK" >/dev/null 2>&1; do
 	kill -0 "$DM_PID" 2>/dev/null && [ $_w -lt 600 ] || {
 		echo "Bail out! dmarcd did not start"
 		sed 's/^/# /' "$T/dmarcd/log"
@@ -172,8 +180,6 @@ until [ -s "$T/dmarcd/dmarcd.pid" ] && "$LOAD" -n 1 -m "$T/rsa-4k" \
 	sleep 0.1
 	_w=$((_w + 1))
 done
-DM_SOCK=inet:$DM_PORT@127.0.0.1
-NOOP_SOCK=inet:$NOOP_PORT@127.0.0.1
 
 load() {
 	"$LOAD" --client-ip "${IP:-192.0.2.10}" --helo mx.bench.test \
@@ -234,6 +240,7 @@ fi
 
 tck=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+sys_ticks() { awk '{ print $15 }' "/proc/$1/stat"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 
 # The crypto floor on this machine.
@@ -254,8 +261,8 @@ floor_us() {
 
 echo
 echo "== milterload, $count messages per run (warm cache: one message first)"
-printf '%-8s %-9s %4s %9s %10s %8s %8s %8s %9s\n' milter message conc \
-    msgs/s cpu_ms/msg p50_ms p99_ms rss_MB floor_us
+printf '%-8s %-9s %4s %9s %10s %10s %8s %8s %8s %9s\n' milter message \
+    conc msgs/s cpu_ms/msg sys_ms/msg p50_ms p99_ms rss_MB floor_us
 for m in ${MESSAGES:-rsa-4k ed-4k rsa-100k}; do
 	case $m in
 	ed-*) fl=$(floor_us "$ed_vps" "$T/$m") ;;
@@ -269,22 +276,24 @@ for m in ${MESSAGES:-rsa-4k ed-4k rsa-100k}; do
 				pid=$DM_PID sock=$DM_SOCK
 			fi
 			load -n 1 -m "$T/$m" -s "$sock" >/dev/null
-			c0=$(cpu_ticks "$pid")
+			c0=$(cpu_ticks "$pid") s0=$(sys_ticks "$pid")
 			out=$(load -c "$c" -n "$count" -m "$T/$m" -s "$sock") || {
 				echo "Bail out! $who $m c=$c: errors"
 				echo "$out"
 				exit 1
 			}
-			c1=$(cpu_ticks "$pid")
+			c1=$(cpu_ticks "$pid") s1=$(sys_ticks "$pid")
 			echo "$out" | awk -v who=$who -v m=$m -v c=$c \
-			    -v dt=$((c1 - c0)) -v tck="$tck" -v n="$count" \
+			    -v dt=$((c1 - c0)) -v ds=$((s1 - s0)) \
+			    -v tck="$tck" -v n="$count" \
 			    -v rss="$(hwm_kb "$pid")" -v fl="$fl" '
 				/^messages/ { rate = $8 }
 				/^latency/ { p50 = $3; p99 = $7 }
 				/^replies/ { acc = $3 }
 				END {
-					printf "%-8s %-9s %4d %9.0f %10.3f %8.3f %8.3f %8.1f %9s%s\n",
+					printf "%-8s %-9s %4d %9.0f %10.3f %10.3f %8.3f %8.3f %8.1f %9s%s\n",
 					    who, m, c, rate, dt * 1000 / tck / n,
+					    ds * 1000 / tck / n,
 					    p50, p99, rss / 1024, fl,
 					    acc == n ? "" : "  (not all accepted)"
 				}'
@@ -292,6 +301,7 @@ for m in ${MESSAGES:-rsa-4k ed-4k rsa-100k}; do
 	done
 done
 echo
-echo "cpu_ms/msg: the milter process's utime+stime over the run / messages"
+echo "cpu_ms/msg: the milter process's utime+stime over the run / messages;"
+echo "sys_ms/msg: the stime part"
 echo "(clock tick $((1000 / tck)) ms); rss_MB: VmHWM so far; floor_us: one"
 echo "signature verify + SHA-256 twice over the message, from openssl speed."
