@@ -67,6 +67,14 @@ static const struct fcase fcases[] = {
 	  "ZXhhbXBsZQ0K\n--x\nContent-Type: message/rfc822\n\n"
 	  "From: <x@d.example>\nSubject: s\n\nbody\n--x--\n", INGEST_OK, NULL,
 	  "d.example", "", "", "d.example", "s", "abuse@163.example", 0 },
+	{ "RFC 2047 Subject decoded, folded over two words",
+	  AFRF_HEAD FIELDS "\r\n--BB\r\nContent-Type: text/rfc822-headers"
+	  "\r\n\r\nFrom: <x@example.com>\r\nSubject: Re: "
+	  "=?UTF-8?B?R3LDvMOf?=\r\n =?iso-8859-1?Q?e_=80?=\r\n\r\n--BB--\r\n",
+	  INGEST_OK, NULL, "example.com", "192.0.2.7",
+	  "a@example.net, b@example.net", "example.com",
+	  "Re: Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac", "dmarc@reporter.example",
+	  1430318085 },
 	{ "MIME nested too deep",
 	  "Content-Type: multipart/mixed; boundary=a\n\n--a\n"
 	  "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
