@@ -202,6 +202,14 @@ mbox_cases(void)
 	    strbuf_failed(&m), "mbox: a message over the limit is flagged");
 	tap_ok(ingest_mbox_next(mb, strlen(mb), &off, &m),
 	    "mbox: and the next one is still found");
+	/* the count the progress bar uses agrees with the splitter */
+	tap_int(ingest_mbox_count(mb, strlen(mb)), 2, "mbox: count 2");
+	tap_int(ingest_mbox_count("From x\n", 7), 1, "mbox: count, one line");
+	tap_int(ingest_mbox_count("From x\na\nFrom y\n\nFrom z\n", 24), 2,
+	    "mbox: count, From_ without a blank line before is no separator");
+	tap_int(ingest_mbox_count("\n\nSubject: x\n", 14), 0,
+	    "mbox: count, no From_ line");
+	tap_int(ingest_mbox_count("", 0), 0, "mbox: count, empty");
 	strbuf_release(&m);
 }
 
