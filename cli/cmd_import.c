@@ -16,7 +16,8 @@
  *   NAME: duplicate report ... / duplicate failure report ...
  *   NAME: rejected: REASON
  * or with --json one JSON object per line.  A progress bar on stderr
- * when it is a terminal and there are more than a few inputs.
+ * when it is a terminal and there is more than a few inputs' worth of
+ * work; it counts an mbox's messages (see input_units()).
  * --imap URL reads a mailbox instead (import_imap.c), through
  * import_fd().  After the run, alerts are looked for (alerts_run.c).
  *
@@ -64,7 +65,8 @@
 
 #define MAX_DIR_DEPTH	16
 #define MAX_INPUTS	1000000
-#define PROGRESS_MIN	5	/* inputs before a progress bar is drawn */
+#define PROGRESS_MIN	5	/* units (inputs, mbox messages) before a
+				 * progress bar is drawn */
 #define BATCH_INPUTS	256	/* inputs per group commit, at most */
 #define BATCH_MS	250	/* and the longest a batch stays open */
 #define QUEUE_AFTER	32	/* records of a report stored in line; the
@@ -82,6 +84,7 @@ struct imp {
 	struct ingest_handlers h;	/* the callbacks below, ctx this */
 	struct import_rdns *rdns;
 	bool	 json, any_domain, progress;
+	size_t	 units_done, units_total;	/* of the progress bar */
 	char	**owned;		/* lower case, no trailing dot */
 	size_t	 nowned;
 	const char *source;
@@ -215,6 +218,7 @@ on_failure(const struct ingest_failure *f, void *ctx)
 static bool hold(struct imp *, const char *, const char *, bool);
 static bool batch_commit(struct imp *);
 static void print_lost(struct imp *, const char *, const char *);
+static void progress(const struct imp *);
 
 static void
 print(struct imp *m, const char *name, const char *outcome,
@@ -488,10 +492,14 @@ import_mbox(struct imp *m, const char *b, size_t len, const char *name)
 			m->rejected++;
 			print(m, strbuf_cstr(&sub), "rejected",
 			    "message larger than 64 MiB");
+			m->units_done++;
 			continue;
 		}
 		import_buffer(m, strbuf_cstr(&msg), strbuf_len(&msg),
 		    strbuf_cstr(&sub));
+		m->units_done++;
+		if (m->progress)
+			progress(m);
 	}
 	if (n == 0) {
 		reset_input(m, name);
@@ -684,10 +692,51 @@ expand(struct imp *m, struct inputs *in, const char *path, unsigned depth)
 		reject_input(m, path, "too many inputs (or out of memory)");
 }
 
-static void
-progress(const struct imp *m, size_t done, size_t total)
+/*
+ * The units of work of input path for the progress bar: its messages
+ * for an mbox, else 1.  An operator reads the bar against the output
+ * lines, one per input and one per mbox message (NAME#N), so it counts
+ * those, not bytes (which would need no look inside, but match nothing
+ * printed).  Counting an mbox's messages is one extra pass over its
+ * separators (ingest_mbox_count, on a mapping), so it is done only when
+ * the bar may be drawn: stderr a terminal and no --json.
+ */
+static size_t
+input_units(const char *path)
 {
-	int width = 30, fill = (int)(done * (size_t)width / total);
+	struct stat sb;
+	char head[5];
+	size_t n = 1;
+	void *map;
+	int fd;
+
+	if (strcmp(path, "-") == 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size >= 5 && pread(fd, head, 5, 0) == 5 &&
+	    ingest_is_mbox(head, 5)) {
+		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
+		    fd, 0);
+		if (map != MAP_FAILED) {
+			n = ingest_mbox_count(map, (size_t)sb.st_size);
+			munmap(map, (size_t)sb.st_size);
+		}
+	}
+	close(fd);
+	return n > 0 ? n : 1;
+}
+
+static void
+progress(const struct imp *m)
+{
+	size_t done = m->units_done, total = m->units_total;
+	int width = 30, fill;
+
+	/* an input changed since it was counted, or an mbox on stdin */
+	if (total < done)
+		total = done;
+	fill = total > 0 ? (int)(done * (size_t)width / total) : width;
 
 	fprintf(stderr, "\r[%.*s%*s] %zu/%zu  %lu stored, %lu duplicate, "
 	    "%lu rejected", fill, "==============================",
@@ -883,15 +932,26 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &m.bstart);
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		expand(&m, &in, argv[i], 0);
-	m.progress = !m.json && in.n > PROGRESS_MIN &&
-	    isatty(STDERR_FILENO);
+	if (!m.json && isatty(STDERR_FILENO)) {
+		for (i = 0; i < in.n && m.units_total <= PROGRESS_MIN; i++)
+			m.units_total += input_units(in.v[i]);
+		m.progress = m.units_total > PROGRESS_MIN;
+		/* the bar is drawn: count the rest too */
+		for (; m.progress && i < in.n; i++)
+			m.units_total += input_units(in.v[i]);
+	}
 	for (i = 0; i < in.n; i++) {
+		size_t before = m.units_done;
+
 		if (m.progress)
-			progress(&m, i, in.n);
+			progress(&m);
 		if (strcmp(in.v[i], "-") == 0)
 			import_stdin(&m);
 		else
 			import_file(&m, in.v[i]);
+		/* an mbox advanced once per message, anything else once */
+		if (m.units_done == before)
+			m.units_done++;
 		fflush(stdout);
 		free(in.v[i]);
 		if (m.fatal) {
@@ -906,7 +966,7 @@ cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		batch_commit(&m);
 	free(m.held);
 	if (m.progress) {
-		progress(&m, in.n, in.n);
+		progress(&m);
 		fputc('\n', stderr);
 	}
 	fflush(stdout);

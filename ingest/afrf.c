@@ -17,8 +17,12 @@
  * line, then the original header with CR dropped.  The same report
  * with CRLF or LF lines, or re-wrapped, gives the same key.
  *
- * Not done: RFC 2047 decoding of the Subject (kept as received), and
- * the text/plain human-readable part (ignored).
+ * The Subject shown is decoded: RFC 2047 encoded-words to UTF-8
+ * (rfc2047.c: B and Q, malformed words and unknown charsets kept as
+ * they were, invalid UTF-8 and control characters replaced, at most
+ * INGEST_AFRF_MAX_FIELD bytes).  The header block is kept as received.
+ *
+ * Not done: the text/plain human-readable part (ignored).
  */
 #include "config.h"
 
@@ -30,6 +34,7 @@
 
 #include "ingest/afrf.h"
 #include "ingest/mime.h"
+#include "ingest/rfc2047.h"
 
 struct afrf_walk {
 	const char *top;		/* the report e-mail's header block */
@@ -77,15 +82,15 @@ walk_cb(const struct ingest_mime_part *p, void *ctx)
 }
 
 /* A copy of s[0..n) with runs of white space made one space, trimmed,
- * at most INGEST_AFRF_MAX_FIELD bytes. */
+ * at most max bytes. */
 static void
-collapse(struct strbuf *out, const char *s, size_t n)
+collapse_max(struct strbuf *out, const char *s, size_t n, size_t max)
 {
 	size_t i;
 	bool sp = false;
 
 	strbuf_reset(out);
-	for (i = 0; i < n && strbuf_len(out) < INGEST_AFRF_MAX_FIELD; i++) {
+	for (i = 0; i < n && strbuf_len(out) < max; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
@@ -98,6 +103,12 @@ collapse(struct strbuf *out, const char *s, size_t n)
 		/* control characters are not kept */
 		strbuf_appendc(out, c < 0x20 || c == 0x7f ? '?' : c);
 	}
+}
+
+static void
+collapse(struct strbuf *out, const char *s, size_t n)
+{
+	collapse_max(out, s, n, INGEST_AFRF_MAX_FIELD);
 }
 
 static char *
@@ -264,6 +275,27 @@ header_field(const char *h, size_t hlen, const char *name, char **slot)
 	return ok;
 }
 
+/* The Subject, RFC 2047 encoded-words decoded to UTF-8 (rfc2047.c):
+ * read from up to 4 times the field's bound, as a Q-encoded CJK
+ * character takes 9 bytes for its 3. */
+static bool
+subject_field(const char *h, size_t hlen, char **slot)
+{
+	struct strbuf raw = STRBUF_INIT, v = STRBUF_INIT, d = STRBUF_INIT;
+	bool ok;
+
+	if (ingest_mime_header_get(h, hlen, "Subject", &raw))
+		collapse_max(&v, strbuf_cstr(&raw), strbuf_len(&raw),
+		    INGEST_AFRF_MAX_FIELD * 4);
+	rfc2047_decode(&d, strbuf_cstr(&v), strbuf_len(&v),
+	    INGEST_AFRF_MAX_FIELD);
+	ok = !strbuf_failed(&d) && (*slot = strbuf_steal(&d)) != NULL;
+	strbuf_release(&raw);
+	strbuf_release(&v);
+	strbuf_release(&d);
+	return ok;
+}
+
 void
 ingest_failure_free(struct ingest_failure *f)
 {
@@ -396,7 +428,7 @@ ingest_failure_parse(const char *msg, size_t len,
 		free(c);
 		address_domain(strbuf_cstr(&tmp), &dom);
 		if ((f->header_from = strdup(strbuf_cstr(&dom))) == NULL ||
-		    !header_field(f->headers, strlen(f->headers), "Subject",
+		    !subject_field(f->headers, strlen(f->headers),
 		    &f->subject) || !header_field(f->headers,
 		    strlen(f->headers), "Message-ID", &f->message_id))
 			goto done;

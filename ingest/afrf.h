@@ -34,7 +34,8 @@ struct ingest_failure {
 	time_t	 arrival;		/* Arrival-Date (or Received-Date),
 					 * 0 when absent or unparsable */
 	char	*header_from;		/* of the original message */
-	char	*subject, *message_id;
+	char	*subject, *message_id;	/* Subject: RFC 2047 decoded,
+					 * UTF-8, one line */
 	char	*headers;		/* the original header block, LF
 					 * lines, at most 64 KiB */
 	bool	 headers_truncated;

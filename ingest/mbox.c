@@ -30,33 +30,34 @@ is_from(const char *p, size_t n)
 	return n >= 5 && memcmp(p, "From ", 5) == 0;
 }
 
-bool
-ingest_mbox_next(const char *buf, size_t len, size_t *off,
-    struct strbuf *msg)
+/* Past the next From_ line at or after i (and anything before it);
+ * len when there is none, *found false. */
+static size_t
+past_separator(const char *buf, size_t len, size_t i, bool *found)
 {
-	size_t i = *off, ls, le, q, start, skip;
-	bool blank = true, found = false;
+	size_t le;
 
-	strbuf_reset(msg);
-	if (i >= len)
-		return false;
-	/* skip the From_ line (and anything before one, e.g. blank lines) */
+	*found = false;
 	while (i < len) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 
 		le = nl != NULL ? (size_t)(nl - buf) + 1 : len;
-		found = is_from(buf + i, len - i);
+		*found = is_from(buf + i, len - i);
 		i = le;
-		if (found)
-			break;
+		if (*found)
+			return i;
 	}
-	if (!found) {
-		*off = len;
-		return false;
-	}
-	/* first the message's end, so that one past the size limit is
-	 * skipped without being copied */
-	start = i;
+	return len;
+}
+
+/* The end of the message that starts at i: the next From_ line after
+ * a blank line, or len. */
+static size_t
+message_end(const char *buf, size_t len, size_t i)
+{
+	size_t le;
+	bool blank = true;
+
 	while (i < len) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 
@@ -66,6 +67,45 @@ ingest_mbox_next(const char *buf, size_t len, size_t *off,
 		blank = le - i == 1 || (le - i == 2 && buf[i] == '\r');
 		i = le;
 	}
+	return i;
+}
+
+size_t
+ingest_mbox_count(const char *buf, size_t len)
+{
+	size_t i = 0, n = 0;
+	bool found;
+
+	while (i < len) {
+		i = past_separator(buf, len, i, &found);
+		if (!found)
+			break;
+		i = message_end(buf, len, i);
+		n++;
+	}
+	return n;
+}
+
+bool
+ingest_mbox_next(const char *buf, size_t len, size_t *off,
+    struct strbuf *msg)
+{
+	size_t i = *off, ls, le, q, start, skip;
+	bool found;
+
+	strbuf_reset(msg);
+	if (i >= len)
+		return false;
+	/* skip the From_ line (and anything before one, e.g. blank lines) */
+	i = past_separator(buf, len, i, &found);
+	if (!found) {
+		*off = len;
+		return false;
+	}
+	/* first the message's end, so that one past the size limit is
+	 * skipped without being copied */
+	start = i;
+	i = message_end(buf, len, i);
 	if (msg->limit > 0 && i - start > msg->limit) {
 		msg->failed = true;
 		*off = i;

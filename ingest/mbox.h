@@ -24,4 +24,8 @@ bool	 ingest_is_mbox(const void *buf, size_t len);
 bool	 ingest_mbox_next(const char *buf, size_t len, size_t *off,
 	    struct strbuf *msg);
 
+/* How many messages ingest_mbox_next() finds in buf[0..len): one pass
+ * over the separators, nothing copied. */
+size_t	 ingest_mbox_count(const char *buf, size_t len);
+
 #endif

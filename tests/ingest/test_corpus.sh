@@ -145,6 +145,34 @@ check "linkedin CRLF and LF copies are one report" \
 check "the second linkedin copy is a counted duplicate" \
     "$(grep -c 'duplicate failure report example.com' "$tmp/run1.txt")" 1
 check "headers kept, body not" "$(fq "instr(headers, 'Subject: Rent Reminder') > 0 AND instr(headers, 'This is a spf/dkim') = 0" "reported_domain='cardinal.com'")" 1
+check "linkedin: a plain Subject stays as it is" \
+    "$(fq "subject" "reported_domain='example.com'")" \
+    "Subject line, could be UTF8 encoded"
+
+# An RFC 2047 Subject: no corpus report has one, so the LinkedIn report
+# (whose Subject reads "could be UTF8 encoded") gets a folded one, two
+# encoded-words (UTF-8 B, ISO-8859-1 Q) after plain text.  Decoded in
+# the subject column, the header block kept as received.
+mkdir -p "$tmp/encoded"
+enc=$tmp/encoded/linkedin-rfc2047.eml
+sed 's/^Subject: Subject line, could be UTF8 encoded$/Subject: [EXT] =?UTF-8?B?WmFobHVuZ3NlcmlubmVydW5nIGbDvHI=?=\
+ =?iso-8859-1?Q?_M=E4rz_=80?=/' "$fcorpus/parsedmarc/dmarc_ruf_report_linkedin.eml" > "$enc"
+check "rfc2047 fixture: the Subject replaced" "$(grep -c '^ =?iso-8859-1?Q?_M=E4rz_=80?=$' "$enc")" 1
+edb=$tmp/enc.db
+rm -f "$edb"
+"$ctl" -c "$conf" domain --database "$edb" add example.com >/dev/null
+"$ctl" -c "$conf" import --database "$edb" "$enc" > "$tmp/enc.txt" 2>&1
+check "rfc2047 report: stored" "$?/$(grep -c ': stored failure report example.com from 10.10.10.10' "$tmp/enc.txt")" 0/1
+eq() { sqlite3 "$edb" "SELECT $1 FROM failure_reports"; }
+check "rfc2047 report: subject decoded to UTF-8" "$(eq subject)" \
+    "[EXT] Zahlungserinnerung f$(printf '\303\274')r M$(printf '\303\244')rz $(printf '\342\202\254')"
+check "rfc2047 report: fields" \
+    "$(eq "reporter||'|'||reported_domain||'|'||arrival_ts||'|'||source_ip||'|'||auth_failure||'|'||original_rcpt_to||'|'||header_from||'|'||message_id||'|'||user_agent")" \
+    "dmarc-noreply@linkedin.com|example.com|1556590140|10.10.10.10|dmarc|recipient@linkedin.com|example.com|<01010101010101010101010101010101@ABAB01MS0016.someserver.loc>|Lua/1.0"
+check "rfc2047 report: the header block as received" \
+    "$(eq "instr(headers, 'Subject: [EXT] =?UTF-8?B?WmFobHVuZ3NlcmlubmVydW5nIGbDvHI=?=') > 0 AND instr(headers, '=?iso-8859-1?Q?_M=E4rz_=80?=') > 0")" 1
+check "rfc2047 report: one line, valid UTF-8" \
+    "$(eq subject | wc -l | tr -d ' ')/$(eq subject | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1 && echo valid)" "1/valid"
 
 # ownership
 od=$tmp/own.db

@@ -126,6 +126,33 @@ if command -v script >/dev/null 2>&1; then
 	*"7/7"*"1 stored, 6 duplicate, 0 rejected"*) ok "progress: drawn on a terminal";;
 	*) nok "progress: $(cat "$tmp/bar2.tty")";;
 	esac
+	# an mbox counts its messages: one input, 8 units; 3 messages and
+	# 3 files, 6 units (over PROGRESS_MIN); 3 messages alone, no bar
+	for i in 1 2 3 4 5 6 7 8; do mboxrd "$twilight"; done > "$tmp/eight.mbox"
+	for i in 1 2 3; do mboxrd "$twilight"; done > "$tmp/three.mbox"
+	script -qec "$ctl -c $conf import --database $tmp/bar3.db $tmp/eight.mbox >$tmp/bar3.out" /dev/null > "$tmp/bar3.tty" 2>&1
+	tr '\r' '\n' < "$tmp/bar3.tty" > "$tmp/bar3.lines"
+	check "progress, mbox: one line per message on stdout" \
+	    "$(grep -c '/eight.mbox#[1-8]: \(stored\|duplicate\) report' "$tmp/bar3.out")" 8
+	check "progress, mbox: the bar advances per message (0/8 to 8/8)" \
+	    "$(grep -o '\] [0-9]*/8 ' "$tmp/bar3.lines" | sort -u | tr -d '] ' | sort -n | tr '\n' ' ')" \
+	    "0/8 1/8 2/8 3/8 4/8 5/8 6/8 7/8 8/8 "
+	case $(cat "$tmp/bar3.tty") in
+	*"8/8  1 stored, 7 duplicate, 0 rejected"*) ok "progress, mbox: ends at 8/8 with the counts";;
+	*) nok "progress, mbox: $(cat "$tmp/bar3.tty")";;
+	esac
+	mkdir -p "$tmp/mixed"
+	cp "$tmp/three.mbox" "$tmp/mixed/a.mbox"
+	for i in 1 2 3; do cp "$twilight" "$tmp/mixed/$i.eml"; done
+	script -qec "$ctl -c $conf import --database $tmp/bar4.db $tmp/mixed >/dev/null" /dev/null > "$tmp/bar4.tty" 2>&1
+	check "progress, mbox and files: 6 units, each shown" \
+	    "$(tr '\r' '\n' < "$tmp/bar4.tty" | grep -o '\] [0-9]*/6 ' | sort -u | tr -d '] ' | sort -n | tr '\n' ' ')" \
+	    "0/6 1/6 2/6 3/6 4/6 5/6 6/6 "
+	script -qec "$ctl -c $conf import --database $tmp/bar5.db $tmp/three.mbox >/dev/null" /dev/null > "$tmp/bar5.tty" 2>&1
+	check "progress, 3 messages: no bar" "$(grep -c '\[=\|\[ ' "$tmp/bar5.tty")" 0
+	script -qec "$ctl -c $conf import --json --database $tmp/bar6.db $tmp/eight.mbox >$tmp/bar6.out" /dev/null > "$tmp/bar6.tty" 2>&1
+	check "progress, --json: no bar" "$(grep -c '/8 ' "$tmp/bar6.tty")" 0
+	check "progress, --json: 8 objects" "$(grep -c '"file":".*eight.mbox#[1-8]"' "$tmp/bar6.out")" 8
 else
 	nok "script(1) (bsdutils) is missing: cannot test the progress bar"
 fi

@@ -67,6 +67,14 @@ static const struct fcase fcases[] = {
 	  "ZXhhbXBsZQ0K\n--x\nContent-Type: message/rfc822\n\n"
 	  "From: <x@d.example>\nSubject: s\n\nbody\n--x--\n", INGEST_OK, NULL,
 	  "d.example", "", "", "d.example", "s", "abuse@163.example", 0 },
+	{ "RFC 2047 Subject decoded, folded over two words",
+	  AFRF_HEAD FIELDS "\r\n--BB\r\nContent-Type: text/rfc822-headers"
+	  "\r\n\r\nFrom: <x@example.com>\r\nSubject: Re: "
+	  "=?UTF-8?B?R3LDvMOf?=\r\n =?iso-8859-1?Q?e_=80?=\r\n\r\n--BB--\r\n",
+	  INGEST_OK, NULL, "example.com", "192.0.2.7",
+	  "a@example.net, b@example.net", "example.com",
+	  "Re: Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac", "dmarc@reporter.example",
+	  1430318085 },
 	{ "MIME nested too deep",
 	  "Content-Type: multipart/mixed; boundary=a\n\n--a\n"
 	  "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
@@ -194,6 +202,14 @@ mbox_cases(void)
 	    strbuf_failed(&m), "mbox: a message over the limit is flagged");
 	tap_ok(ingest_mbox_next(mb, strlen(mb), &off, &m),
 	    "mbox: and the next one is still found");
+	/* the count the progress bar uses agrees with the splitter */
+	tap_int(ingest_mbox_count(mb, strlen(mb)), 2, "mbox: count 2");
+	tap_int(ingest_mbox_count("From x\n", 7), 1, "mbox: count, one line");
+	tap_int(ingest_mbox_count("From x\na\nFrom y\n\nFrom z\n", 24), 2,
+	    "mbox: count, From_ without a blank line before is no separator");
+	tap_int(ingest_mbox_count("\n\nSubject: x\n", 14), 0,
+	    "mbox: count, no From_ line");
+	tap_int(ingest_mbox_count("", 0), 0, "mbox: count, empty");
 	strbuf_release(&m);
 }
 

@@ -340,6 +340,17 @@ tap_is "$(json '[.failure_reports[].subject] | join(",")')" "newer,older" \
     "failures: failure reports of the domain, newest first"
 get "$R/example.com/failures?from=2010-01-01&to=2010-01-02" "$EX"
 tap_is "$(json .total) $(json '.failure_reports | length')" "0 0" "failures: date range applies to both"
+# A corpus failure report (LinkedIn) with an RFC 2047 Subject put in,
+# imported: the API shows it decoded (ingest/rfc2047.c).
+sed 's/^Subject: Subject line, could be UTF8 encoded$/Subject: [EXT] =?UTF-8?B?WmFobHVuZ3NlcmlubmVydW5nIGbDvHI=?=\
+ =?iso-8859-1?Q?_M=E4rz_=80?=/' "$CORPUS/failure/parsedmarc/dmarc_ruf_report_linkedin.eml" > "$T/rfc2047.eml"
+"$CTL" -c /dev/null import --any-domain --no-rdns --database "$DB" "$T/rfc2047.eml" > "$T/rfc2047.out" 2>&1
+tap_ok 'grep -q ": stored failure report example.com from 10.10.10.10" "$T/rfc2047.out"' \
+    "failures: a report with an RFC 2047 Subject imported"
+get "$R/example.com/failures?$ALLTIME&per_page=500" "$EX"
+tap_is "$(jq -r '.failure_reports[] | select(.source_ip == "10.10.10.10") | [.subject, .reporter, .auth_failure, .header_from, .delivery_result, .arrival] | join("|")' "$T/body")" \
+    "[EXT] Zahlungserinnerung f$(printf '\303\274')r M$(printf '\303\244')rz $(printf '\342\202\254')|dmarc-noreply@linkedin.com|dmarc|example.com|delivered|2019-04-30T02:09:00Z" \
+    "failures: the RFC 2047 Subject decoded to UTF-8 in the JSON"
 
 # Alerts.
 dbsql "INSERT INTO alerts (domain, kind, subject, dedup_key, detail, created_at) VALUES
