@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/dkim.h"
 #include "auth/spf.h"
@@ -149,6 +150,10 @@ void	 verify_config_init(struct verify_config *);
 struct verify_engine *verify_engine_new(struct dns_resolver *,
 	    const struct verify_config *, enum verify_status *why);
 void	 verify_engine_free(struct verify_engine *);
+/* SPF and policy-discovery checks so far: answered from the DNS cache in
+ * the message's own thread, and handed to the lookup pool. */
+void	 verify_engine_counts(const struct verify_engine *,
+	    uint64_t *in_line, uint64_t *pooled);
 
 /* A new message.  NULL on no memory.  facts are copied. */
 struct verify *verify_new(struct verify_engine *,

@@ -157,6 +157,9 @@ chmod 644 "$T/dmarcd/dmarcd.conf"
 # Under --callgrind the counting starts with instrumentation off and is
 # switched on after the warm-up message (callgrind_control -i on).
 WRAP=
+# The smoke test reads dmarcd's counters at stop, a notice.
+[ $smoke = yes ] && sed -i 's/^LogLevel warning$/LogLevel notice/' \
+    "$T/dmarcd/dmarcd.conf"
 if [ $callgrind = yes ]; then
 	# callgrind_control talks through FIFOs valgrind made as root: a
 	# daemon that dropped to nobody could no longer open them.
@@ -210,7 +213,7 @@ if [ $callgrind = yes ]; then
 fi
 
 if [ $smoke = yes ]; then
-	echo "1..6"
+	echo "1..7"
 	n=0
 	check() {	# NAME EXPECT MSG SOCKET...
 		_name=$1 _exp=$2 _m=$3
@@ -235,6 +238,21 @@ if [ $smoke = yes ]; then
 	check "chain no-op then dmarcd" accept rsa-100k "$NOOP_SOCK" "$DM_SOCK"
 	IP=192.0.2.99 check "chain dmarcd (reject) then no-op" reject msg-4k \
 	    "$DM_SOCK" "$NOOP_SOCK"
+	# With a warm cache SPF and the policy discovery run in line; the
+	# first message's (cold) went to the lookup pool.
+	kill -TERM "$DM_PID"
+	wait "$DM_PID" || :
+	DM_PID=
+	counts=$(sed -n 's/.*lookups at stop: \([0-9]*\) SPF and policy checks answered from the DNS cache in line, \([0-9]*\) on the lookup pool.*/\1 \2/p' "$T/dmarcd/log")
+	n=$((n + 1))
+	if [ -n "$counts" ] && [ "${counts% *}" -ge 400 ] &&
+	    [ "${counts#* }" -ge 2 ] && [ "${counts#* }" -le 10 ]; then
+		echo "ok $n - warm cache: checks in line, cold ones pooled ($counts)"
+	else
+		echo "not ok $n - warm cache: checks in line, cold ones pooled (got '$counts')"
+		sed 's/^/#   /' "$T/dmarcd/log" | tail -n 5
+		fail=1
+	fi
 	exit $fail
 fi
 

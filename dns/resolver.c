@@ -247,12 +247,14 @@ dns_deadline_in(struct dns_deadline *dl, unsigned ms)
 	dl->at_ms = dns_now_ms() + ms;
 	if (dl->at_ms == 0)
 		dl->at_ms = 1;
+	dl->cache_miss = NULL;
 }
 
 void
 dns_deadline_none(struct dns_deadline *dl)
 {
 	dl->at_ms = 0;
+	dl->cache_miss = NULL;
 }
 
 bool
@@ -490,6 +492,12 @@ dns_query(struct dns_resolver *res, const char *name, uint16_t type,
 	    dns_cache_get(res->cache, norm, type, now, out)) {
 		count(&res->cache_hits);
 		return out->status;
+	}
+	if (dl != NULL && dl->cache_miss != NULL) {
+		/* the cache only (see the .h); the lookup that follows
+		 * without it counts the miss */
+		*dl->cache_miss = true;
+		return out->status = DNS_ERR_DEADLINE;
 	}
 	count(&res->cache_misses);
 

@@ -35,9 +35,17 @@ struct dns_config {
 	struct dns_cache_config cache;
 };
 
-/* A point in time (monotonic) that a lookup must not run past. */
+/*
+ * A point in time (monotonic) that a lookup must not run past.  With
+ * cache_miss set, the lookup may use the cache only: a question the
+ * cache cannot answer fails at once, as if the deadline had passed
+ * (DNS_ERR_DEADLINE), and sets *cache_miss to true.  The message
+ * pipeline uses this to run a warm check in line before handing it to
+ * a lookup thread (auth/verify.c).
+ */
 struct dns_deadline {
 	uint64_t	 at_ms;		/* 0: no deadline */
+	bool		*cache_miss;	/* not NULL: the cache only */
 };
 
 /* The shared counters, for metrics.  Each is read atomically. */
@@ -77,7 +85,8 @@ enum dns_status dns_config_set_nameservers(struct dns_config *,
 enum dns_status dns_config_load_resolv_conf(struct dns_config *,
 	    const char *path);
 
-/* Deadline ms milliseconds from now; dns_deadline_none() never expires. */
+/* Deadline ms milliseconds from now; dns_deadline_none() never expires.
+ * Both clear cache_miss. */
 void	 dns_deadline_in(struct dns_deadline *, unsigned ms);
 void	 dns_deadline_none(struct dns_deadline *);
 bool	 dns_deadline_expired(const struct dns_deadline *);

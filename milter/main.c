@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -382,6 +383,7 @@ main(int argc, char **argv)
 	static sigset_t set;
 	sigset_t stop;
 	pthread_t th;
+	uint64_t in_line, pooled;
 	bool foreground = false, check = false;
 	int ch, rc;
 
@@ -501,6 +503,10 @@ main(int argc, char **argv)
 	/* Stopped (SIGTERM): every verdict in the queue reaches the disk. */
 	(void)store_flush(milter_daemon.store);
 	history_log_stats(milter_daemon.store, "at stop");
+	verify_engine_counts(milter_daemon.engine, &in_line, &pooled);
+	log_msg(LOG_NOTICE, "lookups at stop: %" PRIu64 " SPF and policy "
+	    "checks answered from the DNS cache in line, %" PRIu64 " on the "
+	    "lookup pool", in_line, pooled);
 	if ((ss = store_close(milter_daemon.store)) != STORE_OK)
 		log_msg(LOG_ERR, "history: closing: %s", store_strerror(ss));
 	log_msg(LOG_NOTICE, "dmarcd stopped; history flushed");
