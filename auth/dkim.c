@@ -66,6 +66,7 @@
 #include <opendkim/dkim.h>
 #include <openssl/evp.h>
 
+#include "common/chars.h"
 #include "common/mem.h"
 #include "common/strbuf.h"
 #include "policy/domain.h"
@@ -546,18 +547,6 @@ ok_base64(int c)
 	return ok_alg(c) || c == '+' || c == '/' || c == '=';
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * i= is dkim-quoted-printable (RFC 6376 section 2.11): decode "=XX" and
  * drop FWS.  *out is left NULL when the result is empty, too long or has
@@ -577,8 +566,8 @@ decode_identity(const struct dkimtag_value *val, char **out)
 		if (c == '=') {
 			if (i + 2 >= val->len)
 				return true;
-			hi = hexval((unsigned char)val->p[i + 1]);
-			lo = hexval((unsigned char)val->p[i + 2]);
+			hi = char_hex_value((unsigned char)val->p[i + 1]);
+			lo = char_hex_value((unsigned char)val->p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return true;
 			c = hi * 16 + lo;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/chars.h"
 #include "auth/dkimtag.h"
 #include "check_online.h"
 #include "common/mem.h"
@@ -28,22 +29,6 @@ static const char *const builtin_selectors[] = {
 	"default", "selector1", "selector2", "google", "k1", "s1", "s2",
 	"dkim", "mail"
 };
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 /* Decode base64 (whitespace skipped); -1 on a bad byte or overflow. */
 static long
@@ -61,7 +46,7 @@ b64decode(const char *s, size_t len, uint8_t *out, size_t max)
 			pad++;
 			continue;
 		}
-		if (pad > 0 || (v = b64val((unsigned char)s[i])) < 0)
+		if (pad > 0 || (v = char_base64_value((unsigned char)s[i])) < 0)
 			return -1;
 		acc = (acc << 6) | (uint32_t)v;
 		bits += 6;

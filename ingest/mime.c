@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/chars.h"
 #include "ingest/mime.h"
 
 struct walk {
@@ -107,31 +108,6 @@ param_get(const char *v, const char *p, struct strbuf *out)
 	}
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 unsigned char *
 ingest_mime_decode(const char *b, size_t len, const char *cte,
     size_t *outlen)
@@ -147,7 +123,7 @@ ingest_mime_decode(const char *b, size_t len, const char *cte,
 		for (i = 0; i < len; i++) {
 			if (b[i] == '=')
 				break;
-			if ((v = b64val((unsigned char)b[i])) < 0)
+			if ((v = char_base64_value((unsigned char)b[i])) < 0)
 				continue;
 			acc = (acc << 6) | (unsigned)v;
 			if ((bits += 6) >= 8) {
@@ -162,8 +138,8 @@ ingest_mime_decode(const char *b, size_t len, const char *cte,
 				o[n++] = (unsigned char)b[i];
 				continue;
 			}
-			if (i + 2 < len && (h = hexval((unsigned char)b[i + 1]))
-			    >= 0 && (l = hexval((unsigned char)b[i + 2])) >= 0) {
+			if (i + 2 < len && (h = char_hex_value((unsigned char)b[i + 1]))
+			    >= 0 && (l = char_hex_value((unsigned char)b[i + 2])) >= 0) {
 				o[n++] = (unsigned char)(h << 4 | l);
 				i += 2;
 			} else if (i + 1 < len && b[i + 1] == '\n')

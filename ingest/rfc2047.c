@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/chars.h"
 #include "ingest/rfc2047.h"
 
 enum cs_kind { CS_NONE, CS_UTF8, CS_ASCII, CS_CP1252, CS_ICONV };
@@ -242,18 +243,6 @@ set_charset(struct dec *d, const char *cs)
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* RFC 2047 section 4.2: "_" is a space, "=XX" a byte. */
 static bool
 decode_q(struct strbuf *w, const char *s, size_t n)
@@ -266,26 +255,14 @@ decode_q(struct strbuf *w, const char *s, size_t n)
 			strbuf_appendc(w, ' ');
 		else if (s[i] != '=')
 			strbuf_appendc(w, s[i]);
-		else if (i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		else if (i + 2 < n && (hi = char_hex_value(s[i + 1])) >= 0 &&
+		    (lo = char_hex_value(s[i + 2])) >= 0) {
 			strbuf_appendc(w, hi << 4 | lo);
 			i += 2;
 		} else
 			return false;
 	}
 	return true;
-}
-
-static int
-b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 /* RFC 2047 section 4.1 (RFC 4648 base64); padding may be missing. */
@@ -301,7 +278,7 @@ decode_b(struct strbuf *w, const char *s, size_t n)
 			pad++;
 			continue;
 		}
-		if (pad > 0 || (v = b64val(s[i])) < 0)
+		if (pad > 0 || (v = char_base64_value(s[i])) < 0)
 			return false;	/* data after "=", or not base64 */
 		acc = acc << 6 | (uint32_t)v;
 		if (++nd % 4 == 0) {

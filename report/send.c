@@ -23,18 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/chars.h"
 #include "send.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* RFC 5321 atext plus '.', for the local part (no quoted strings). */
 static bool
@@ -94,8 +84,8 @@ send_uri_parse(const char *uri, size_t len, struct send_dest *d,
 		int c = (unsigned char)*p;
 
 		if (c == '%') {
-			if (end - p < 3 || (hi = hexval(p[1])) < 0 ||
-			    (lo = hexval(p[2])) < 0)
+			if (end - p < 3 || (hi = char_hex_value(p[1])) < 0 ||
+			    (lo = char_hex_value(p[2])) < 0)
 				goto badaddr;
 			c = hi * 16 + lo;
 			p += 2;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "common/chars.h"
 #include "store/codec.h"
 
 #define TEXT(f)	{ #f, STORE_COL_TEXT, offsetof(struct store_record, f), \
@@ -124,18 +125,6 @@ store_dkim_encode(const struct store_dkim *dkim, unsigned n,
 	}
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decode the escaped value s[0..len-1] into dst[size]; -1 if bad. */
 static int
 dkim_decode_value(const char *s, size_t len, char *dst, size_t size)
@@ -147,8 +136,8 @@ dkim_decode_value(const char *s, size_t len, char *dst, size_t size)
 		char c = s[i];
 
 		if (c == '%') {
-			if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0))
+			if (len - i < 3 || (hi = char_hex_value(s[i + 1])) < 0 ||
+			    (lo = char_hex_value(s[i + 2])) < 0 || (hi == 0 && lo == 0))
 				return -1;
 			c = (char)(hi << 4 | lo);
 			i += 2;

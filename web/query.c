@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/chars.h"
 #include "web/query.h"
 
 const char *
@@ -35,18 +36,6 @@ webq_strerror(enum webq_status st)
 		return "bad value";
 	}
 	return "unknown error";
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* RFC 3629 section 4: well-formed UTF-8, no overlongs or surrogates. */
@@ -99,8 +88,8 @@ webq_decode(const char *src, size_t len, bool plus, char *out, size_t outsz,
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)src[i];
 		if (c == '%') {
-			if (len - i < 3 || (hi = hexval(src[i + 1])) < 0 ||
-			    (lo = hexval(src[i + 2])) < 0)
+			if (len - i < 3 || (hi = char_hex_value(src[i + 1])) < 0 ||
+			    (lo = char_hex_value(src[i + 2])) < 0)
 				return WEBQ_ERR_ENCODING;
 			c = hi * 16 + lo;
 			i += 2;

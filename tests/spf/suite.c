@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/chars.h"
 #include "common/mem.h"
 #include "common/strbuf.h"
 #include "suite.h"
@@ -117,18 +118,6 @@ yscalar(const char *s, size_t len, bool plain)
 	return y;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A quoted scalar at s (s[0] is the quote); *end gets the byte after. */
 static struct ynode *
 yquoted(struct yparser *p, int no, const char *s, const char **end)
@@ -152,8 +141,8 @@ yquoted(struct yparser *p, int no, const char *s, const char **end)
 			c++;
 			switch (*c) {
 			case 'x':
-				h1 = hexval(c[1]);
-				h2 = h1 < 0 ? -1 : hexval(c[2]);
+				h1 = char_hex_value(c[1]);
+				h2 = h1 < 0 ? -1 : char_hex_value(c[2]);
 				if (h2 < 0) {
 					yfail(p, no, "bad \\x escape");
 					goto out;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/chars.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -184,9 +185,40 @@ test_addr(void)
 	    "cidr: IPv4 formats with its own prefix length");
 }
 
+static void
+test_chars(void)
+{
+	const char *b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/";
+	int c, bad = 0, i;
+
+	for (i = 0; i < 64; i++)
+		if (char_base64_value((unsigned char)b64[i]) != i)
+			bad++;
+	tap_int(bad, 0, "chars: the 64 base64 digits have their values");
+	tap_int(char_base64_value('='), -1, "chars: base64 '=' is no digit");
+	tap_int(char_hex_value('0'), 0, "chars: hex 0");
+	tap_int(char_hex_value('9'), 9, "chars: hex 9");
+	tap_int(char_hex_value('a'), 10, "chars: hex a");
+	tap_int(char_hex_value('F'), 15, "chars: hex F");
+	/* every other byte, and negative chars, are no digit */
+	bad = 0;
+	for (c = -128; c < 256; c++) {
+		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		    (c >= 'A' && c <= 'F');
+		bool b = c > 0 && strchr(b64, c) != NULL;
+
+		if ((char_hex_value(c) >= 0) != hex ||
+		    (char_base64_value(c) >= 0) != b)
+			bad++;
+	}
+	tap_int(bad, 0, "chars: no other value, -128 to 255, is a digit");
+}
+
 int
 main(void)
 {
+	test_chars();
 	test_strbuf();
 	test_json();
 	test_log_kv();
