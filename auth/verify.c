@@ -49,6 +49,7 @@ struct verify {
 	struct from_list *from;
 	struct dkimv *dkim;
 	struct dns_deadline deadline;
+	struct dns_deadline spf_deadline;	/* verify_spf()'s own copy */
 	struct dns_lookup_ctx lctx;
 	unsigned ar_seen;		/* A-R fields so far */
 	char	*message_id;
@@ -160,6 +161,7 @@ verify_new_policy(struct verify_engine *e, const struct verify_policy *pol,
 	v->facts.helo = v->helo;
 	v->facts.mail_from = v->mail_from;
 	dns_deadline_none(&v->deadline);
+	dns_deadline_none(&v->spf_deadline);
 	dns_lookup_ctx_init(&v->lctx, e->res, &v->deadline);
 	if ((v->from = from_list_new()) == NULL)
 		goto fail;
@@ -305,10 +307,10 @@ verify_spf(void *arg)
 	if (!v->facts.have_ip)
 		return;
 	spf_check_mailfrom(e->spf, &v->facts.client_ip, v->facts.helo,
-	    v->facts.mail_from, &v->deadline, &v->v.spf_mfrom);
+	    v->facts.mail_from, &v->spf_deadline, &v->v.spf_mfrom);
 	if (v->facts.helo != NULL && *v->facts.helo != '\0')
 		spf_check_helo(e->spf, &v->facts.client_ip, v->facts.helo,
-		    &v->deadline, &v->v.spf_helo);
+		    &v->spf_deadline, &v->v.spf_helo);
 	v->v.spf_done = true;
 }
 
@@ -340,6 +342,7 @@ verify_org_config(const struct verify *v, struct dns_lookup_ctx *lctx,
  * results only in here. */
 struct verify_discovery {
 	struct verify *v;
+	struct dns_deadline deadline;	/* the message's, a copy of its own */
 	struct dns_lookup_ctx lctx;
 	size_t	 n;
 	enum discover_status st[VERIFY_MAX_AUTHORS];
@@ -377,17 +380,20 @@ verify_discover_undo(void *arg)
  * Run fn(arg) in this thread with lookups from the DNS cache only; if
  * one missed, undo(arg) and hand fn(arg) to the lookup pool as job j
  * (verify_pool_wait() then waits for it; for a job done here it returns
- * at once).
+ * at once).  dl is the deadline fn's lookups use, the job's own copy:
+ * the message's is shared with the jobs already on the pool, which
+ * must not see cache_miss set.
  */
 static void
 run_cached_or_pool(struct verify *v, struct verify_job *j,
-    void (*fn)(void *), void *arg, void (*undo)(void *))
+    struct dns_deadline *dl, void (*fn)(void *), void *arg,
+    void (*undo)(void *))
 {
 	bool missed = false;
 
-	v->deadline.cache_miss = &missed;
+	dl->cache_miss = &missed;
 	verify_pool_run(NULL, j, fn, arg);
-	v->deadline.cache_miss = NULL;
+	dl->cache_miss = NULL;
 	if (!missed) {
 		atomic_fetch_add_explicit(&v->eng->in_line, 1,
 		    memory_order_relaxed);
@@ -569,7 +575,9 @@ verify_eom(struct verify *v, const struct verdict **out)
 	memset(&disc, 0, sizeof(disc));
 	disc.v = v;
 	disc.n = n;
-	dns_lookup_ctx_init(&disc.lctx, v->eng->res, &v->deadline);
+	disc.deadline = v->deadline;
+	v->spf_deadline = v->deadline;
+	dns_lookup_ctx_init(&disc.lctx, v->eng->res, &disc.deadline);
 	/*
 	 * SPF, the DMARC policy records and the DKIM keys are independent
 	 * chains of lookups: with a cold cache, run the first two on the
@@ -580,9 +588,10 @@ verify_eom(struct verify *v, const struct verdict **out)
 	 * message's system time): each is tried here from the cache alone
 	 * first, and goes to the pool only if a lookup missed.
 	 */
-	run_cached_or_pool(v, &spf_job, verify_spf, v, verify_spf_undo);
-	run_cached_or_pool(v, &disc_job, verify_discover, &disc,
-	    verify_discover_undo);
+	run_cached_or_pool(v, &spf_job, &v->spf_deadline, verify_spf, v,
+	    verify_spf_undo);
+	run_cached_or_pool(v, &disc_job, &disc.deadline, verify_discover,
+	    &disc, verify_discover_undo);
 	vd->dkim_status = dkimv_finish(v->dkim, &vd->sigs, &vd->nsigs);
 	for (i = 0; i < vd->nsigs && ndk < sizeof(dk) / sizeof(dk[0]); i++) {
 		if (vd->sigs[i].domain == NULL)
