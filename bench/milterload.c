@@ -10,7 +10,7 @@
  * SOCKET is inet:PORT@HOST or unix:PATH.  Each of CONNS threads plays
  * SMTP sessions of K messages (default 1): it opens one connection per
  * milter, negotiates (SMFIC_OPTNEG), sends CONNECT and HELO, then per
- * message MAIL, RCPT, the header fields, EOH, the body in chunks of at
+ * message MAIL, RCPT, DATA, the header fields, EOH, the body in chunks of at
  * most 64 KB and EOB, reads the modifications and the final reply, and
  * at the end of the session QUIT.  With several milters each one gets
  * the whole message and its end-of-message before the next, and the
@@ -25,8 +25,9 @@
  * The latency of a message runs from the connect (first message of a
  * session) or the MAIL command to the last milter's final reply at EOM.
  * With --expect, the exit status is 1 unless every message got that
- * final reply without error.  Left out: DATA and unknown commands (never
- * sent), QUIT_NC connection reuse, and header changes and deletions,
+ * final reply without error.  "%q" in --mail-from is replaced by each
+ * message's queue id (a sender domain per message).  Left out: unknown
+ * commands (never sent), QUIT_NC connection reuse, and header changes and deletions,
  * body and recipient changes (they are counted as modifications, not
  * applied); inserted fields go above the message's, whatever the index.
  */
@@ -615,15 +616,30 @@ session_start(struct mconn *ms, struct pkt *p, struct worker *w)
 	return OUT_CONTINUE;
 }
 
+/* The reverse-path of one message: --mail-from with "%q" replaced by
+ * the message's queue id, so that each message can come from a domain
+ * of its own (a cold SPF chain every time). */
+static void
+sender_of(const char *qid, char *dst, size_t n)
+{
+	const char *q = strstr(mail_from, "%q");
+
+	if (q == NULL)
+		snprintf(dst, n, "%s", mail_from);
+	else
+		snprintf(dst, n, "%.*s%s%s", (int)(q - mail_from), mail_from,
+		    qid, q + 2);
+}
+
 /* MAIL, RCPT, headers, EOH and the body for milter M. */
 static bool
 message_to(struct mconn *m, struct pkt *p, struct worker *w,
     const char *qid, enum outcome *out, bool *q)
 {
-	char from[512], to[512];
+	char from[512], to[512], sender[400];
 	const char *mail_macros[] = { "i", qid, "{auth_type}", "",
 	    "{auth_authen}", "", "{auth_author}", "", "{mail_addr}",
-	    mail_from, "{mail_host}", "", "{mail_mailer}", "smtp", NULL };
+	    sender, "{mail_host}", "", "{mail_mailer}", "smtp", NULL };
 	const char *rcpt_macros[] = { "{rcpt_addr}", rcpt_to, "{rcpt_host}",
 	    "", "{rcpt_mailer}", "smtp", NULL };
 	const char *data_macros[] = { "i", qid, NULL };
@@ -631,10 +647,11 @@ message_to(struct mconn *m, struct pkt *p, struct worker *w,
 	size_t i, off;
 	int c;
 
+	sender_of(qid, sender, sizeof(sender));
 	if (!(m->pflags & P_NOMAIL)) {
 		if (!send_macros(m, p, CMD_MAIL, ST_MAIL, mail_macros))
 			return false;
-		snprintf(from, sizeof(from), "<%s>", mail_from);
+		snprintf(from, sizeof(from), "<%s>", sender);
 		pkt_start(p, CMD_MAIL);
 		pkt_str(p, from);
 		c = step(m, p, m->pflags & P_NR_MAIL, w, q);
